@@ -1,0 +1,256 @@
+/*
+ * fota-sim: simulated devices running the device core on the host.
+ *
+ *   fota-sim mkfw -V X.Y.Z [-s SIZE] -o FILE.bin
+ *   fota-sim device init --flash FILE -k PUB.pem --image IMAGE
+ *   fota-sim device stage --flash FILE IMAGE
+ *   fota-sim device boot --flash FILE
+ *   fota-sim device confirm --flash FILE
+ *   fota-sim device status --flash FILE
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fota/error.h"
+#include "keyfile.h"
+#include "simdev.h"
+#include "simfw.h"
+#include "util.h"
+
+static const char usage_text[] =
+    "usage: fota-sim COMMAND ...\n"
+    "\n"
+    "  mkfw -V X.Y.Z [-s SIZE] [-a ADDR] -o FILE.bin\n"
+    "      write a demo firmware for the STM32F103ZE application slot\n"
+    "  device init --flash FILE -k KEY_OR_PUB.pem --image IMAGE\n"
+    "      make a device: flash file with the bootloader key and IMAGE in the\n"
+    "      primary slot, as a factory programmer leaves it\n"
+    "  device stage --flash FILE IMAGE\n"
+    "      write IMAGE to the secondary slot and mark it pending, as the agent\n"
+    "      does after a complete download\n"
+    "  device boot --flash FILE\n"
+    "      reset the device: run the bootloader core and say what it did\n"
+    "  device confirm --flash FILE\n"
+    "      the running image confirms itself\n"
+    "  device status --flash FILE\n"
+    "      the bootloader state, the last record and the images in both slots\n";
+
+struct sim_options {
+    const char *flash;
+    const char *key;
+    const char *image;
+    const char *output;
+    const char *version;
+    uint32_t size;
+    uint32_t load_address;
+};
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "fota-sim: %s\n\n%s", what, usage_text);
+    return 2;
+}
+
+static int options_parse(struct sim_options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"flash", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'k'},
+        {"image", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
+        {"version", required_argument, NULL, 'V'}, {"size", required_argument, NULL, 's'},
+        {"load-address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "f:k:i:o:V:s:a:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f': o->flash = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'i': o->image = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'V': o->version = optarg; break;
+        case 's':
+        case 'a':
+            if (tool_parse_u32(optarg, opt == 's' ? &o->size : &o->load_address) < 0) {
+                fprintf(stderr, "fota-sim: -%c: '%s' is not a number\n", opt, optarg);
+                return -1;
+            }
+            break;
+        default: return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmd_mkfw(struct sim_options *o)
+{
+    struct simfw_spec spec = {.size = o->size, .load_address = o->load_address};
+
+    if (!o->version || !o->output)
+        return usage_error("mkfw needs -V and -o");
+    if (simfw_version_parse(&spec, o->version) < 0) {
+        fprintf(stderr, "fota-sim: -V: '%s' is not a version X.Y.Z\n", o->version);
+        return 2;
+    }
+    return simfw_write(o->output, &spec) < 0 ? 1 : 0;
+}
+
+static int image_load(const char *path, uint8_t **data, size_t *len)
+{
+    return tool_read_file(path, 1u << 20, data, len);
+}
+
+static int cmd_init(struct sim_options *o)
+{
+    struct tool_key key;
+    uint8_t *image;
+    size_t len;
+    int rc;
+
+    if (!o->flash || !o->key || !o->image)
+        return usage_error("device init needs --flash, -k and --image");
+    if (key_load(&key, o->key, KEY_ANY) < 0 || image_load(o->image, &image, &len) < 0)
+        return 1;
+    key_wipe(&key);
+    rc = simdev_create(o->flash, key.pub, image, (uint32_t)len);
+    free(image);
+    if (rc == 0)
+        printf("%s: device made, %s in the primary slot (%zu bytes)\n", o->flash, o->image,
+               len);
+    return rc < 0 ? 1 : 0;
+}
+
+static int cmd_stage(struct simdev *dev, const char *path)
+{
+    uint8_t *image;
+    size_t len;
+    int err;
+
+    if (image_load(path, &image, &len) < 0)
+        return 1;
+    err = simdev_stage(dev, image, (uint32_t)len);
+    free(image);
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: staging %s failed: %s\n", path, fota_strerror(err));
+        return 1;
+    }
+    printf("staged %s in the secondary slot (%zu bytes), pending\n", path, len);
+    return 0;
+}
+
+static int cmd_boot(struct simdev *dev)
+{
+    struct fota_boot_result res;
+    char line[128], version[32];
+    int err = fota_boot_go(&dev->boot, &res);
+
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: bootloader failed: %s\n", fota_strerror(err));
+        return 1;
+    }
+    simdev_record_str(line, &res.record);
+    if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
+        printf("reset: %s: staying in the bootloader\n", line);
+        return 3;
+    }
+    simdev_version_str(version, &res.image.version);
+    printf("reset: %s -> running %s (counter %u) at 0x%08x\n", line, version,
+           (unsigned)res.image.security_counter, (unsigned)res.load_address);
+    return 0;
+}
+
+static int cmd_confirm(struct simdev *dev)
+{
+    int err = fota_boot_confirm(&dev->boot);
+
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: confirm failed: %s\n", fota_strerror(err));
+        return 1;
+    }
+    printf("confirmed the running image\n");
+    return 0;
+}
+
+static void slot_print(struct simdev *dev, const char *name, uint32_t addr)
+{
+    struct fota_image_header hdr;
+    char version[32];
+    int err = simdev_slot_header(dev, addr, &hdr);
+
+    if (err < 0) {
+        printf("%-10s 0x%08x: no image (%s)\n", name, (unsigned)addr, fota_strerror(err));
+        return;
+    }
+    simdev_version_str(version, &hdr.version);
+    printf("%-10s 0x%08x: version %s, counter %u, %u bytes payload\n", name, (unsigned)addr,
+           version, (unsigned)hdr.security_counter, (unsigned)hdr.payload_size);
+}
+
+static int cmd_status(struct simdev *dev)
+{
+    struct fota_boot_state st;
+    char line[128];
+    int err = fota_boot_state_read(&dev->boot, &st);
+
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: reading the state failed: %s\n", fota_strerror(err));
+        return 1;
+    }
+    simdev_record_str(line, &st.record);
+    printf("counter    %u\ntrial      %s\npending    %s\nlast reset %s\n", (unsigned)st.counter,
+           st.trial ? "yes" : "no", st.pending ? "yes" : "no", line);
+    slot_print(dev, "primary", dev->boot.layout.primary_addr);
+    slot_print(dev, "secondary", dev->boot.layout.secondary_addr);
+    return 0;
+}
+
+static int cmd_device(int argc, char **argv)
+{
+    struct sim_options o = {0};
+    struct simdev dev;
+    const char *verb = argv[0];
+    int rc;
+
+    if (options_parse(&o, argc, argv) < 0)
+        return usage_error("bad option");
+    if (strcmp(verb, "init") == 0)
+        return cmd_init(&o);
+    if (!o.flash)
+        return usage_error("device commands need --flash FILE");
+    if (strcmp(verb, "stage") == 0 && optind != argc - 1)
+        return usage_error("device stage needs one IMAGE");
+    if (simdev_open(&dev, o.flash) < 0)
+        return 1;
+    if (strcmp(verb, "stage") == 0)
+        rc = cmd_stage(&dev, argv[optind]);
+    else if (strcmp(verb, "boot") == 0)
+        rc = cmd_boot(&dev);
+    else if (strcmp(verb, "confirm") == 0)
+        rc = cmd_confirm(&dev);
+    else if (strcmp(verb, "status") == 0)
+        rc = cmd_status(&dev);
+    else
+        rc = usage_error("unknown device command");
+    simdev_close(&dev);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_options o = {.load_address = 0};
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "mkfw") == 0) {
+        if (options_parse(&o, argc - 1, argv + 1) < 0)
+            return usage_error("bad option");
+        return cmd_mkfw(&o);
+    }
+    if (strcmp(argv[1], "device") == 0 && argc >= 3)
+        return cmd_device(argc - 2, argv + 2);
+    return usage_error("unknown command");
+}

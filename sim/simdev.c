@@ -1,0 +1,184 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fota/error.h"
+#include "simdev.h"
+
+/* Where the simulated bootloader keeps its built-in key: the start of the
+ * bootloader area, behind a marker that says the file is a fota-sim device. */
+static const char boot_marker[16] = "fota-sim device";
+#define BOOT_KEY_OFFSET sizeof(boot_marker)
+
+static void config_init(struct simdev *dev)
+{
+    dev->boot = (struct fota_boot_config){
+        .flash = &dev->flash.flash,
+        .layout = fota_boot_layout_stm32f103ze,
+        .public_key = dev->public_key,
+        .buf = dev->buf,
+        .buf_size = sizeof(dev->buf),
+    };
+}
+
+/* Erases the pages under [addr, addr + len) and programs data there. */
+static int region_write(const struct fota_flash *fl, uint32_t addr, const uint8_t *data,
+                        uint32_t len)
+{
+    uint8_t tail[8];
+    uint32_t whole = len - len % fl->write_size;
+    int err = 0;
+
+    for (uint32_t page = 0; page < len && err == 0; page += fl->page_size)
+        err = fl->erase(fl->ctx, addr + page);
+    if (err == 0 && whole)
+        err = fl->prog(fl->ctx, addr, data, whole);
+    if (err == 0 && whole < len) {
+        memset(tail, fl->erased, sizeof(tail));
+        memcpy(tail, data + whole, len - whole);
+        err = fl->prog(fl->ctx, addr + whole, tail, fl->write_size);
+    }
+    return err;
+}
+
+static uint32_t slot_capacity(const struct fota_flash *fl, uint32_t pages)
+{
+    return pages * fl->page_size;
+}
+
+int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
+                  const uint8_t *image, uint32_t image_size)
+{
+    struct fota_posix_flash flash;
+    const struct fota_boot_layout *lay = &fota_boot_layout_stm32f103ze;
+    uint8_t boot_area[BOOT_KEY_OFFSET + FOTA_ED25519_PUBLIC_KEY_SIZE];
+    int err;
+
+    if (remove(path) != 0 && errno != ENOENT) {
+        fprintf(stderr, "fota-sim: %s: cannot replace the device file\n", path);
+        return -1;
+    }
+    err = fota_posix_flash_open(&flash, path, &fota_posix_flash_stm32f103ze);
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: %s: cannot create the device file: %s\n", path,
+                fota_strerror(err));
+        return -1;
+    }
+    if (image_size > slot_capacity(&flash.flash, lay->secondary_pages)) {
+        fprintf(stderr, "fota-sim: image of %u bytes does not fit the %u-byte slot\n",
+                image_size, slot_capacity(&flash.flash, lay->secondary_pages));
+        fota_posix_flash_close(&flash);
+        return -1;
+    }
+    memcpy(boot_area, boot_marker, BOOT_KEY_OFFSET);
+    memcpy(boot_area + BOOT_KEY_OFFSET, pub, FOTA_ED25519_PUBLIC_KEY_SIZE);
+    err = region_write(&flash.flash, flash.flash.base, boot_area, sizeof(boot_area));
+    if (err == 0)
+        err = region_write(&flash.flash, lay->primary_addr, image, image_size);
+    fota_posix_flash_close(&flash);
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: %s: writing the flash failed: %s\n", path,
+                fota_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+int simdev_open(struct simdev *dev, const char *path)
+{
+    uint8_t marker[BOOT_KEY_OFFSET];
+    int err;
+
+    memset(dev, 0, sizeof(*dev));
+    err = fota_posix_flash_open(&dev->flash, path, &fota_posix_flash_stm32f103ze);
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: %s: cannot open the device file: %s\n", path,
+                fota_strerror(err));
+        return -1;
+    }
+    const struct fota_flash *fl = &dev->flash.flash;
+    err = fl->read(fl->ctx, fl->base, marker, sizeof(marker));
+    if (err == 0)
+        err = fl->read(fl->ctx, fl->base + BOOT_KEY_OFFSET, dev->public_key,
+                       sizeof(dev->public_key));
+    if (err < 0 || memcmp(marker, boot_marker, sizeof(marker)) != 0) {
+        fprintf(stderr, "fota-sim: %s: not a fota-sim device file (no bootloader key)\n",
+                path);
+        simdev_close(dev);
+        return -1;
+    }
+    config_init(dev);
+    return 0;
+}
+
+void simdev_close(struct simdev *dev)
+{
+    fota_posix_flash_close(&dev->flash);
+}
+
+int simdev_stage(struct simdev *dev, const uint8_t *image, uint32_t image_size)
+{
+    const struct fota_flash *fl = &dev->flash.flash;
+    const struct fota_boot_layout *lay = &dev->boot.layout;
+    int err;
+
+    if (image_size > slot_capacity(fl, lay->secondary_pages))
+        return FOTA_E_TOO_BIG;
+    err = region_write(fl, lay->secondary_addr, image, image_size);
+    if (err < 0)
+        return err;
+    return fota_boot_mark_pending(&dev->boot);
+}
+
+int simdev_slot_header(struct simdev *dev, uint32_t addr, struct fota_image_header *hdr)
+{
+    const struct fota_flash *fl = &dev->flash.flash;
+    int err = fl->read(fl->ctx, addr, dev->buf, FOTA_IMAGE_MAX_HEADER_SIZE);
+
+    if (err < 0)
+        return err;
+    return fota_image_header_parse(hdr, dev->buf, FOTA_IMAGE_MAX_HEADER_SIZE);
+}
+
+void simdev_version_str(char *out, const struct fota_version *v)
+{
+    snprintf(out, 32, "%u.%u.%u+%u", v->major, v->minor, v->patch, (unsigned)v->build);
+}
+
+static const char *action_name(uint8_t action)
+{
+    switch (action) {
+    case FOTA_BOOT_ACTION_NONE: return "nothing yet";
+    case FOTA_BOOT_ACTION_BOOT: return "booted";
+    case FOTA_BOOT_ACTION_INSTALLED: return "installed (trial)";
+    case FOTA_BOOT_ACTION_REVERTED: return "reverted";
+    case FOTA_BOOT_ACTION_REFUSED: return "refused";
+    case FOTA_BOOT_ACTION_RECOVERED: return "recovered";
+    case FOTA_BOOT_ACTION_RECOVERY: return "recovery (no valid image)";
+    }
+    return "unknown action";
+}
+
+static const char *reason_name(uint8_t reason)
+{
+    switch (reason) {
+    case FOTA_BOOT_REASON_NONE: return "";
+    case FOTA_BOOT_REASON_REQUESTED: return "requested";
+    case FOTA_BOOT_REASON_NOT_CONFIRMED: return "not confirmed";
+    case FOTA_BOOT_REASON_VERIFY_FAILED: return "verification failed";
+    case FOTA_BOOT_REASON_ROLLBACK: return "security counter below the stored one";
+    case FOTA_BOOT_REASON_PRIMARY_INVALID: return "primary image invalid";
+    }
+    return "unknown reason";
+}
+
+void simdev_record_str(char *out, const struct fota_boot_record *rec)
+{
+    char version[32];
+    const char *reason = reason_name(rec->reason);
+
+    simdev_version_str(version, &rec->version);
+    snprintf(out, 128, "%s %s%s%s%s%s", action_name(rec->action), version,
+             *reason ? ": " : "", reason, rec->error ? ", " : "",
+             rec->error ? fota_strerror(rec->error) : "");
+}

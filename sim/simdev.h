@@ -1,0 +1,47 @@
+/*
+ * A simulated device: the STM32F103ZE flash kept in a file, with the device
+ * core's bootloader logic run on it. The file is the whole device: its
+ * bootloader area holds the public key the real bootloader has built in, the
+ * state pages, and the two slots.
+ */
+#ifndef FOTA_SIM_SIMDEV_H
+#define FOTA_SIM_SIMDEV_H
+
+#include <stdint.h>
+
+#include "fota/boot.h"
+#include "fota/posix_flash.h"
+
+struct simdev {
+    struct fota_posix_flash flash;
+    struct fota_boot_config boot;
+    uint8_t public_key[FOTA_ED25519_PUBLIC_KEY_SIZE];
+    uint8_t buf[2048]; /* the bootloader's page buffer */
+};
+
+/* Creates a device file: erased flash, the public key in the bootloader area
+ * and the image written to the primary slot, as a factory programmer would.
+ * The image is not checked here: the bootloader checks it at the first boot.
+ * Returns 0 or -1 after printing why. */
+int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
+                  const uint8_t *image, uint32_t image_size);
+
+/* Opens an existing device file. Returns 0 or -1 after printing why. */
+int simdev_open(struct simdev *dev, const char *path);
+void simdev_close(struct simdev *dev);
+
+/* Writes image into the secondary slot page by page, then marks it pending,
+ * as the agent does once a download is complete and verified. */
+int simdev_stage(struct simdev *dev, const uint8_t *image, uint32_t image_size);
+
+/* Reads the header of the image at addr into hdr; 0 or a fota_err. */
+int simdev_slot_header(struct simdev *dev, uint32_t addr, struct fota_image_header *hdr);
+
+/* "1.2.3+4" into out (at least 32 bytes). */
+void simdev_version_str(char *out, const struct fota_version *v);
+
+/* One line saying what a boot record means, e.g. "reverted 2.0.0+0: not
+ * confirmed", into out (at least 128 bytes). */
+void simdev_record_str(char *out, const struct fota_boot_record *rec);
+
+#endif

@@ -1,0 +1,4 @@
+fota_unit_test(test_image
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_image.c
+          ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_images.c
+  LIBS PkgConfig::SODIUM)
