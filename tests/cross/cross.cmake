@@ -1,0 +1,7 @@
+# cross-m3-core: every device-core source must build freestanding for the
+# Cortex-M3 and call nothing outside the core but memcpy/memset/memcmp.
+# Fails (does not skip) when arm-none-eabi-gcc is missing: CI installs it.
+add_test(NAME cross-m3-core
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/build.sh ${PROJECT_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR}/cross-m3)
+set_tests_properties(cross-m3-core PROPERTIES TIMEOUT 300)
