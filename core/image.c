@@ -22,30 +22,40 @@ static uint32_t tlv_padded(uint32_t len)
     return (len + 3u) & ~3u;
 }
 
+int fota_image_tlv_next(const uint8_t *header, uint32_t header_size, uint32_t *off,
+                        struct fota_image_tlv *tlv)
+{
+    if (*off + TLV_HEAD_SIZE > header_size)
+        return 0;
+    tlv->offset = *off;
+    tlv->type = fota_load16_le(header + *off);
+    tlv->len = fota_load16_le(header + *off + 2);
+    tlv->value = header + *off + TLV_HEAD_SIZE;
+    if (tlv->type == FOTA_TLV_END)
+        return 0;
+    if (*off + TLV_HEAD_SIZE + tlv->len > header_size)
+        return FOTA_E_HEADER;
+    if (tlv->type == FOTA_TLV_KEY_ID && tlv->len != FOTA_IMAGE_KEY_ID_SIZE)
+        return FOTA_E_HEADER;
+    if (tlv->type != FOTA_TLV_KEY_ID && (tlv->type & FOTA_TLV_CRITICAL))
+        return FOTA_E_FORMAT;
+    *off += TLV_HEAD_SIZE + tlv_padded(tlv->len);
+    return 1;
+}
+
 static int tlv_parse(struct fota_image_header *hdr, const uint8_t *buf)
 {
+    struct fota_image_tlv tlv;
     uint32_t off = FOTA_IMAGE_FIXED_HEADER_SIZE;
+    int more;
 
-    while (off + TLV_HEAD_SIZE <= hdr->header_size) {
-        uint16_t type = fota_load16_le(buf + off);
-        uint16_t len = fota_load16_le(buf + off + 2);
-        const uint8_t *value = buf + off + TLV_HEAD_SIZE;
-
-        if (type == FOTA_TLV_END)
-            return 0;
-        if (off + TLV_HEAD_SIZE + len > hdr->header_size)
-            return FOTA_E_HEADER;
-        if (type == FOTA_TLV_KEY_ID) {
-            if (len != FOTA_IMAGE_KEY_ID_SIZE)
-                return FOTA_E_HEADER;
-            memcpy(hdr->key_id, value, FOTA_IMAGE_KEY_ID_SIZE);
+    while ((more = fota_image_tlv_next(buf, hdr->header_size, &off, &tlv)) > 0) {
+        if (tlv.type == FOTA_TLV_KEY_ID) {
+            memcpy(hdr->key_id, tlv.value, FOTA_IMAGE_KEY_ID_SIZE);
             hdr->has_key_id = 1;
-        } else if (type & FOTA_TLV_CRITICAL) {
-            return FOTA_E_FORMAT;
         }
-        off += TLV_HEAD_SIZE + tlv_padded(len);
     }
-    return 0;
+    return more;
 }
 
 static void fixed_parse(struct fota_image_header *hdr, const uint8_t *buf)

@@ -113,8 +113,8 @@ static int cmd_init(struct sim_options *o)
         return usage_error("device init needs --flash, -k and --image");
     if (key_load(&key, o->key, KEY_ANY) < 0 || image_load(o->image, &image, &len) < 0)
         return 1;
-    key_wipe(&key);
     rc = simdev_create(o->flash, key.pub, image, (uint32_t)len);
+    key_wipe(&key);
     free(image);
     if (rc == 0)
         printf("%s: device made, %s in the primary slot (%zu bytes)\n", o->flash, o->image,

@@ -174,11 +174,18 @@ static const char *reason_name(uint8_t reason)
 
 void simdev_record_str(char *out, const struct fota_boot_record *rec)
 {
-    char version[32];
+    static const struct fota_version none;
+    char version[40] = "";
     const char *reason = reason_name(rec->reason);
+    /* The error only adds to the reasons that do not say it already. */
+    int detail = rec->error && (rec->reason == FOTA_BOOT_REASON_VERIFY_FAILED ||
+                                rec->reason == FOTA_BOOT_REASON_PRIMARY_INVALID);
 
-    simdev_version_str(version, &rec->version);
-    snprintf(out, 128, "%s %s%s%s%s%s", action_name(rec->action), version,
-             *reason ? ": " : "", reason, rec->error ? ", " : "",
-             rec->error ? fota_strerror(rec->error) : "");
+    if (memcmp(&rec->version, &none, sizeof(none)) != 0) {
+        version[0] = ' ';
+        simdev_version_str(version + 1, &rec->version);
+    }
+    snprintf(out, 128, "%s%s%s%s%s%s", action_name(rec->action), version,
+             *reason ? ": " : "", reason, detail ? ", " : "",
+             detail ? fota_strerror(rec->error) : "");
 }

@@ -89,6 +89,23 @@ struct fota_image_header {
 int fota_image_header_parse(struct fota_image_header *hdr, const uint8_t *buf,
                             size_t len);
 
+/* One TLV entry of a header. */
+struct fota_image_tlv {
+    uint32_t offset; /* of its type field, from the header's first byte */
+    uint16_t type;
+    uint16_t len;
+    const uint8_t *value;
+};
+
+/* Walks the TLV entries of a header (header_size bytes): *off starts at
+ * FOTA_IMAGE_FIXED_HEADER_SIZE and is advanced past each entry. Returns 1
+ * with tlv filled, 0 at the end of the list, or an error with tlv naming the
+ * offending entry: FOTA_E_HEADER (it runs past the header, or a known type
+ * has the wrong length), FOTA_E_FORMAT (unknown critical type). The parser
+ * and the tools' listings both walk the list through this. */
+int fota_image_tlv_next(const uint8_t *header, uint32_t header_size, uint32_t *off,
+                        struct fota_image_tlv *tlv);
+
 /* Writes hdr as header_size bytes into buf (buf_size >= hdr->header_size):
  * the fixed part, a key-id TLV when has_key_id, an end TLV, 0xFF padding.
  * Returns header_size or FOTA_E_TOO_BIG / FOTA_E_HEADER. */

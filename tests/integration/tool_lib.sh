@@ -27,12 +27,13 @@ ok() {
     CHECKS=$((CHECKS + 1))
 }
 
-# Exits with 77 (ctest: skipped) when a program the test needs is missing.
+# Fails when a program the test needs is missing: scripts/install-deps.sh
+# installs every one of them, so a missing one is a broken setup, not a skip.
 need() {
     for prog in "$@"; do
         if ! command -v "$prog" >/dev/null 2>&1; then
-            echo "SKIP: $prog not installed"
-            exit 77
+            echo "FAIL: $prog is not installed (see scripts/debian-packages.txt)"
+            exit 1
         fi
     done
 }

@@ -33,42 +33,38 @@ int image_source_init(struct fota_image_source *src, struct image_mem *mem,
     return 0;
 }
 
+static const char *tlv_problem(int err, const struct fota_image_tlv *tlv)
+{
+    if (err == FOTA_E_FORMAT)
+        return "unknown critical entry";
+    if (tlv->type == FOTA_TLV_KEY_ID && tlv->len != FOTA_IMAGE_KEY_ID_SIZE)
+        return "key-id entry must hold 8 bytes";
+    return "entry runs past the end of the header";
+}
+
 void image_tlvs_list(struct image_tlvs *t, const uint8_t *header, uint32_t header_size)
 {
+    struct fota_image_tlv tlv;
     uint32_t off = FOTA_IMAGE_FIXED_HEADER_SIZE;
+    int more;
 
     memset(t, 0, sizeof(*t));
-    while (off + TLV_HEAD <= header_size) {
-        uint16_t type = fota_load16_le(header + off);
-        uint16_t len = fota_load16_le(header + off + 2);
-
-        if (type == FOTA_TLV_END) {
-            t->ended = 1;
-            t->end_offset = off;
-            return;
-        }
+    while ((more = fota_image_tlv_next(header, header_size, &off, &tlv)) != 0) {
         if (t->count < IMAGE_MAX_TLVS) {
-            t->v[t->count].offset = off;
-            t->v[t->count].type = type;
-            t->v[t->count].len = len;
+            t->v[t->count].offset = tlv.offset;
+            t->v[t->count].type = tlv.type;
+            t->v[t->count].len = tlv.len;
             t->count++;
         }
-        if (off + TLV_HEAD + len > header_size) {
-            t->problem = "entry runs past the end of the header";
-            t->problem_offset = off;
+        if (more < 0) {
+            t->problem = tlv_problem(more, &tlv);
+            t->problem_offset = tlv.offset;
             return;
         }
-        if (type == FOTA_TLV_KEY_ID && len != FOTA_IMAGE_KEY_ID_SIZE) {
-            t->problem = "key-id entry must hold 8 bytes";
-            t->problem_offset = off;
-            return;
-        }
-        if (type != FOTA_TLV_KEY_ID && (type & FOTA_TLV_CRITICAL)) {
-            t->problem = "unknown critical entry";
-            t->problem_offset = off;
-            return;
-        }
-        off += TLV_HEAD + ((len + 3u) & ~3u);
+    }
+    if (off + TLV_HEAD <= header_size) {
+        t->ended = 1;
+        t->end_offset = off;
     }
 }
 
