@@ -33,10 +33,14 @@ static int area_ok(const struct fota_flash *fl, uint32_t addr, uint32_t pages)
            pages <= (fl->size - off) / fl->page_size;
 }
 
-static int disjoint(uint32_t a, uint32_t a_pages, uint32_t b, uint32_t b_pages,
-                    uint32_t page_size)
+/* On offsets from the flash's base, whose ends area_ok() bounds by its
+ * size: an area's end address may be 2^32, which wraps to 0. */
+static int disjoint(const struct fota_flash *fl, uint32_t a, uint32_t a_pages, uint32_t b,
+                    uint32_t b_pages)
 {
-    return a + a_pages * page_size <= b || b + b_pages * page_size <= a;
+    a -= fl->base;
+    b -= fl->base;
+    return a + a_pages * fl->page_size <= b || b + b_pages * fl->page_size <= a;
 }
 
 int fota_boot_config_check(const struct fota_boot_config *cfg)
@@ -56,12 +60,10 @@ int fota_boot_config_check(const struct fota_boot_config *cfg)
         !area_ok(fl, l->primary_addr, l->primary_pages) ||
         !area_ok(fl, l->secondary_addr, l->secondary_pages))
         return FOTA_E_INVAL;
-    if (!disjoint(l->state_addr, FOTA_BOOT_STATE_PAGES, l->primary_addr, l->primary_pages,
-                  fl->page_size) ||
-        !disjoint(l->state_addr, FOTA_BOOT_STATE_PAGES, l->secondary_addr,
-                  l->secondary_pages, fl->page_size) ||
-        !disjoint(l->primary_addr, l->primary_pages, l->secondary_addr, l->secondary_pages,
-                  fl->page_size))
+    if (!disjoint(fl, l->state_addr, FOTA_BOOT_STATE_PAGES, l->primary_addr, l->primary_pages) ||
+        !disjoint(fl, l->state_addr, FOTA_BOOT_STATE_PAGES, l->secondary_addr,
+                  l->secondary_pages) ||
+        !disjoint(fl, l->primary_addr, l->primary_pages, l->secondary_addr, l->secondary_pages))
         return FOTA_E_INVAL;
     return 0;
 }

@@ -7,16 +7,26 @@
  *   fota-sim device boot --flash FILE
  *   fota-sim device confirm --flash FILE
  *   fota-sim device status --flash FILE
+ *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
+ *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
+ *                [--power-cuts P] [--timeout S] [--seed N] [--window N] [-v]
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "fleet.h"
 #include "fota/error.h"
 #include "keyfile.h"
 #include "simdev.h"
 #include "simfw.h"
+#include "simprov.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -35,7 +45,29 @@ static const char usage_text[] =
     "  device confirm --flash FILE\n"
     "      the running image confirms itself\n"
     "  device status --flash FILE\n"
-    "      the bootloader state, the last record and the images in both slots\n";
+    "      the bootloader state, the last record and the images in both slots\n"
+    "  provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]\n"
+    "      make N devices (sim-0001 ...) in the server's store and as simulated\n"
+    "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
+    "      provisioning file each\n"
+    "  run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]\n"
+    "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--backoff MS] [-v]\n"
+    "      run the devices of SIMDIR against the server until each runs the image\n"
+    "      assigned to it: progress, then a table; exit 0 only if all did\n"
+    "\n"
+    "run options:\n"
+    "  --server HOST:PORT   the server (default: each provisioning file's)\n"
+    "  --parallel N         devices running at once (default: all)\n"
+    "  --flaky P            cut the connection at a frame (between two, or inside\n"
+    "                       one) with probability P (0..1)\n"
+    "  --power-cuts P       in each boot cycle, cut the power at a random flash\n"
+    "                       operation with probability P (0..1)\n"
+    "  --timeout S          devices not done after S seconds fail (default 300)\n"
+    "  --seed N             seed of the faults (default: from the clock; printed)\n"
+    "  --window N           DATA frames of 1 KiB the devices let be in flight\n"
+    "                       (1..64, default 4)\n"
+    "  --backoff MS         the agent's first reconnect delay (default 1000)\n"
+    "  -v, --verbose        a line per reset, cut and outcome\n";
 
 struct sim_options {
     const char *flash;
@@ -237,6 +269,121 @@ static int cmd_device(int argc, char **argv)
     return rc;
 }
 
+static int parse_unsigned(const char *opt, const char *s, unsigned lo, unsigned hi,
+                          unsigned *out)
+{
+    uint32_t v;
+
+    if (tool_parse_u32(s, &v) < 0 || v < lo || v > hi) {
+        fprintf(stderr, "fota-sim: %s: '%s' is not a number from %u to %u\n", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_probability(const char *opt, const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !(v >= 0.0 && v <= 1.0)) {
+        fprintf(stderr, "fota-sim: %s: '%s' is not a probability from 0 to 1\n", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_provision(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'}, {"simdir", required_argument, NULL, 'S'},
+        {"count", required_argument, NULL, 'n'},    {"image", required_argument, NULL, 'i'},
+        {"group", required_argument, NULL, 'g'},    {NULL, 0, NULL, 0},
+    };
+    struct simprov_options o = {0};
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "d:n:i:g:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': o.datadir = optarg; break;
+        case 'S': o.simdir = optarg; break;
+        case 'i': o.image = optarg; break;
+        case 'g': o.group = optarg; break;
+        case 'n':
+            if (parse_unsigned("-n", optarg, 1, SIMPROV_MAX, &o.count) < 0)
+                return 2;
+            break;
+        default: return usage_error("bad option");
+        }
+    }
+    if (optind != argc)
+        return usage_error("provision takes no arguments beside its options");
+    if (!o.datadir || !o.simdir || !o.count || !o.image)
+        return usage_error("provision needs -d DATADIR, --simdir SIMDIR, -n N and --image");
+    return simprov_run(&o);
+}
+
+static uint64_t seed_default(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^
+            (uint64_t)getpid() << 20) % 1000000000u;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"simdir", required_argument, NULL, 'S'},  {"server", required_argument, NULL, 's'},
+        {"parallel", required_argument, NULL, 'p'}, {"flaky", required_argument, NULL, 'f'},
+        {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
+        {"backoff", required_argument, NULL, 'b'}, {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    struct fleet_options o = {.timeout_s = 300, .window = 4};
+    unsigned seed_hi;
+    int opt, has_seed = 0;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+        int bad = 0;
+
+        switch (opt) {
+        case 'S': o.simdir = optarg; break;
+        case 's': o.server = optarg; break;
+        case 'v': o.verbose = 1; break;
+        case 'p': bad = parse_unsigned("--parallel", optarg, 1, 1000000, &o.parallel); break;
+        case 'f': bad = parse_probability("--flaky", optarg, &o.flaky); break;
+        case 'P': bad = parse_probability("--power-cuts", optarg, &o.power_cuts); break;
+        case 't': bad = parse_unsigned("--timeout", optarg, 1, 86400, &o.timeout_s); break;
+        case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.window); break;
+        case 'b': bad = parse_unsigned("--backoff", optarg, 1, 60000, &o.backoff_ms); break;
+        case 'r':
+            bad = parse_unsigned("--seed", optarg, 0, UINT32_MAX, &seed_hi);
+            o.seed = seed_hi;
+            has_seed = 1;
+            break;
+        default: return usage_error("bad option");
+        }
+        if (bad)
+            return 2;
+    }
+    if (optind != argc)
+        return usage_error("run takes no arguments beside its options");
+    if (!o.simdir)
+        return usage_error("run needs --simdir SIMDIR");
+    if (!has_seed)
+        o.seed = seed_default();
+    return fleet_run(&o);
+}
+
 int main(int argc, char **argv)
 {
     struct sim_options o = {.load_address = 0};
@@ -252,5 +399,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "device") == 0 && argc >= 3)
         return cmd_device(argc - 2, argv + 2);
+    if (strcmp(argv[1], "provision") == 0)
+        return cmd_provision(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
     return usage_error("unknown command");
 }

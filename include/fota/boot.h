@@ -121,8 +121,9 @@ struct fota_boot_result {
     uint32_t load_address;          /* where its payload (vector table) starts */
 };
 
-/* 0 when the config is usable: geometry, layout inside the flash, buffer.
- * Every call below checks it first and returns FOTA_E_INVAL otherwise. */
+/* 0 when the config is usable: geometry, layout inside the flash (not the
+ * key or the buffer: fota_boot_go() checks those itself). Every call below
+ * checks it first and returns FOTA_E_INVAL otherwise. */
 int fota_boot_config_check(const struct fota_boot_config *cfg);
 
 /* The decision at a reset: finishes a swap a power cut interrupted, reverts

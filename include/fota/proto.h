@@ -10,7 +10,9 @@
  *   - fota_proto_<msg>_encode() writes a whole frame (header, body, CRC) into
  *     out and returns its length, or FOTA_E_TOO_BIG when out_size is short, or
  *     FOTA_E_INVAL when a field is out of range (an encoder never writes what
- *     the parser would refuse).
+ *     the parser would refuse). Byte strings handed to an encoder must not
+ *     overlap out, except DATA bytes or an OFFER manifest already at their
+ *     place in it (read straight into the output buffer: not copied).
  *   - fota_proto_<msg>_parse() reads a body (as the decoder hands it over) and
  *     returns 0 or FOTA_E_PROTO: every length and field is checked and no byte
  *     past body + len is read. Pointers in a parsed struct point into body.
@@ -79,8 +81,10 @@ enum fota_proto_error {
 int fota_proto_frame_seal(uint8_t *frame, size_t frame_size, uint8_t type,
                           size_t body_len);
 
-/* Writes a whole frame of the given type around body (which may overlap out).
- * Returns the frame length or FOTA_E_TOO_BIG. */
+/* Writes a whole frame of the given type around body. body must not overlap
+ * out unless it already sits at out + FOTA_PROTO_HEADER_SIZE (then it is not
+ * copied; fota_proto_frame_seal() does the same). Returns the frame length or
+ * FOTA_E_TOO_BIG. */
 int fota_proto_frame_encode(uint8_t *out, size_t out_size, uint8_t type,
                             const uint8_t *body, size_t body_len);
 

@@ -16,3 +16,9 @@ fota_unit_test(test_boot
 fota_unit_test(test_power_sweep
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_power_sweep.c ${FOTA_BOOT_TEST_HELPERS}
   LIBS fota_posix PkgConfig::SODIUM)
+
+# Edge cases: layouts at the top of the address space, per-page erase bounds
+# under every single cut, calls in unusual states.
+fota_unit_test(test_boot_edges
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_boot_edges.c ${FOTA_BOOT_TEST_HELPERS}
+  LIBS fota_posix PkgConfig::SODIUM)

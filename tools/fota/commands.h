@@ -29,6 +29,11 @@ extern const struct tool_command tool_cmd_pubkey;
 extern const struct tool_command tool_cmd_sign;
 extern const struct tool_command tool_cmd_verify;
 extern const struct tool_command tool_cmd_inspect;
+extern const struct tool_command tool_cmd_init;
+extern const struct tool_command tool_cmd_device;
+extern const struct tool_command tool_cmd_image;
+extern const struct tool_command tool_cmd_assign;
+extern const struct tool_command tool_cmd_status;
 
 /* Prints the command's help text to out. */
 void tool_usage(const struct tool_command *cmd, FILE *out);

@@ -16,6 +16,11 @@ static const struct tool_command *const commands[] = {
     &tool_cmd_sign,
     &tool_cmd_verify,
     &tool_cmd_inspect,
+    &tool_cmd_init,
+    &tool_cmd_device,
+    &tool_cmd_image,
+    &tool_cmd_assign,
+    &tool_cmd_status,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -36,7 +41,8 @@ static void main_usage(FILE *out)
 
     fputs("usage: fota [-d DATADIR] COMMAND [OPTIONS] [ARGS]\n"
           "\n"
-          "Keys, signing and checking of fota firmware images.\n"
+          "Keys, signing and checking of fota firmware images, and the\n"
+          "administration of a fota server's data directory (-d DATADIR).\n"
           "\n"
           "commands:\n",
           out);

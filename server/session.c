@@ -1,0 +1,850 @@
+/*
+ * fotad's side of the fota protocol (see session.h for the state machine and
+ * docs/protocol.md for the messages).
+ *
+ * Structure: the loop calls session_event (socket ready) and session_timer.
+ * Input goes through the push-fed frame decoder into session_frame, which
+ * dispatches on the frame type; each handler either answers (a frame queued
+ * in the output buffer) or refuses (session_fail: ERROR queued, state
+ * CLOSING). Only the two loop callbacks free a session (session_drop), so a
+ * handler never has to ask whether its session still exists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "fota/bytes.h"
+#include "fota/error.h"
+
+#include "log.h"
+#include "session.h"
+
+/* How long a refused connection may take to read its ERROR and close. */
+#define SESSION_CLOSE_GRACE_MS 2000u
+/* Bytes read per call, and calls per readiness event (then other
+ * connections get their turn). */
+#define SESSION_READ_CHUNK 512u
+#define SESSION_READS_PER_EVENT 16
+/* Image files kept open while no session reads them. */
+#define IMAGE_CACHE_IDLE 8u
+#define SESSION_WHO_LEN (NET_ADDR_LEN + STORE_ID_MAX + 2)
+
+enum session_state {
+    ST_CHALLENGED, /* CHALLENGE sent, waiting for HELLO */
+    ST_IDLE,       /* authenticated, nothing being sent */
+    ST_SENDING,    /* DATA flowing for a REQUEST */
+    ST_CLOSING,    /* ERROR queued (or the peer's ERROR seen): flush, then close */
+};
+
+static const char *const state_names[] = {"challenged", "idle", "sending", "closing"};
+
+/* An image file opened by its digest, shared by the sessions sending it. */
+struct image_ref {
+    struct image_ref *next;
+    uint8_t digest[STORE_DIGEST_SIZE];
+    int fd;
+    uint32_t size;
+    unsigned refs;
+};
+
+struct session {
+    struct session_server *srv;
+    struct session *prev, *next;
+    int fd;
+    enum session_state state;
+    int read_paused;   /* READABLE dropped until the output buffer drains */
+    int write_shut;    /* CLOSING: shutdown(SHUT_WR) done */
+    char peer[NET_ADDR_LEN];
+    char who[SESSION_WHO_LEN];          /* peer, then "peer id" */
+    char id[STORE_ID_MAX + 1];          /* "" until HELLO is accepted */
+    uint8_t nonce[FOTA_PROTO_NONCE_SIZE];
+    struct loop_timer timer;            /* hello, idle or closing deadline */
+    uint64_t accepted_ms;
+    uint64_t last_rx_ms;                /* last whole frame */
+
+    /* From HELLO. */
+    uint32_t frame_max;                 /* largest frame sent to the device */
+    uint32_t chunk;                     /* image bytes per DATA frame */
+    uint32_t window;                    /* DATA frames in flight */
+    int has_assigned;
+    uint8_t assigned[STORE_DIGEST_SIZE];
+    uint32_t image_size;
+
+    /* The transfer (img != NULL once a REQUEST was accepted). */
+    struct image_ref *img;
+    uint32_t start_off;                 /* offset of the REQUEST */
+    uint32_t next_off;                  /* next byte to send */
+    uint32_t acked_off;                 /* first byte not acknowledged */
+    uint64_t start_ms;
+    uint64_t data_sent;                 /* image bytes sent, whole connection */
+    int progress_dirty;                 /* acked_off not yet in the store */
+
+    struct fota_proto_decoder dec;
+    size_t tx_off, tx_len;              /* unsent output: tx[tx_off .. tx_len) */
+    uint8_t rx[SESSION_RX_SIZE];
+    uint8_t tx[SESSION_TX_SIZE];
+};
+
+struct session_server {
+    struct loop *loop;
+    struct store *st;
+    struct session_config cfg;
+    struct net_conn_count *count;
+    struct session *sessions;
+    int open;
+    struct image_ref *images;
+    unsigned image_count;
+};
+
+size_t session_struct_size(void)
+{
+    return sizeof(struct session);
+}
+
+static void session_event(struct loop *loop, int fd, void *data, int mask);
+static int session_write(struct session *s);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void hex8(char *out, const uint8_t *d)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[8] = '\0';
+}
+
+static void version_text(char *buf, size_t size, const struct fota_version *v)
+{
+    store_version_format(buf, size, v);
+}
+
+static uint64_t elapsed_ms(uint64_t since)
+{
+    return loop_now_ms() - since;
+}
+
+/* ---- the image cache --------------------------------------------------- */
+
+/* The image with this digest (the store's, never a client's), opened at
+ * the store's path for it and checked to be size bytes. NULL when it cannot
+ * be read (logged). */
+static struct image_ref *image_get(struct session_server *srv, const uint8_t *digest,
+                                   uint32_t size, const char *who)
+{
+    struct image_ref *ref;
+    char path[4096];
+    struct stat sb;
+    int fd;
+
+    for (ref = srv->images; ref != NULL; ref = ref->next) {
+        if (memcmp(ref->digest, digest, STORE_DIGEST_SIZE) == 0) {
+            ref->refs++;
+            return ref;
+        }
+    }
+    if (store_image_path(srv->st, digest, path, sizeof(path)) != 0) {
+        log_error(who, "image path too long");
+        return NULL;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        log_error(who, "cannot open image %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != size) {
+        log_error(who, "image %s is not the %u bytes the store says", path, (unsigned)size);
+        close(fd);
+        return NULL;
+    }
+    ref = calloc(1, sizeof(*ref));
+    if (ref == NULL) {
+        log_error(who, "out of memory");
+        close(fd);
+        return NULL;
+    }
+    memcpy(ref->digest, digest, STORE_DIGEST_SIZE);
+    ref->fd = fd;
+    ref->size = size;
+    ref->refs = 1;
+    ref->next = srv->images;
+    srv->images = ref;
+    srv->image_count++;
+    return ref;
+}
+
+/* Drops a reference; closes images nobody reads beyond the few kept. */
+static void image_put(struct session_server *srv, struct image_ref *ref)
+{
+    struct image_ref **pp;
+
+    if (ref == NULL || --ref->refs > 0 || srv->image_count <= IMAGE_CACHE_IDLE)
+        return;
+    for (pp = &srv->images; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == ref) {
+            *pp = ref->next;
+            break;
+        }
+    }
+    close(ref->fd);
+    free(ref);
+    srv->image_count--;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+/* Where need more bytes can be appended to the output, or NULL. */
+static uint8_t *tx_room(struct session *s, size_t need)
+{
+    if (s->tx_off == s->tx_len)
+        s->tx_off = s->tx_len = 0;
+    if (sizeof(s->tx) - s->tx_len < need && s->tx_off > 0) {
+        memmove(s->tx, s->tx + s->tx_off, s->tx_len - s->tx_off);
+        s->tx_len -= s->tx_off;
+        s->tx_off = 0;
+    }
+    if (sizeof(s->tx) - s->tx_len < need)
+        return NULL;
+    return s->tx + s->tx_len;
+}
+
+static size_t tx_free(const struct session *s)
+{
+    return sizeof(s->tx) - (s->tx_len - s->tx_off);
+}
+
+/* Queues a frame written by an encoder into tx_room(s, max). */
+static void tx_commit(struct session *s, int len)
+{
+    if (len > 0)
+        s->tx_len += (size_t)len;
+}
+
+/* ---- refusing ------------------------------------------------------------ */
+
+/* Refuses: logs why, queues ERROR code with the text, and closes once it is
+ * written. Returns -1 for the caller to stop handling input. */
+static int session_fail(struct session *s, uint16_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int session_fail(struct session *s, uint16_t code, const char *fmt, ...)
+{
+    char text[FOTA_PROTO_ERROR_TEXT_MAX + 1];
+    size_t need = FOTA_PROTO_OVERHEAD + 2 + FOTA_PROTO_ERROR_TEXT_MAX;
+    uint8_t *out;
+    va_list ap;
+
+    if (s->state == ST_CLOSING)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    log_warn(s->who, "refused (%s, in state %s): %s", fota_proto_error_name(code),
+             state_names[s->state], text);
+    out = tx_room(s, need);
+    if (out != NULL)
+        tx_commit(s, fota_proto_error_encode(out, need, code, text, strlen(text)));
+    s->state = ST_CLOSING;
+    loop_timer_arm(s->srv->loop, &s->timer, SESSION_CLOSE_GRACE_MS);
+    return -1;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static int progress_store(struct session *s)
+{
+    int rc;
+
+    if (!s->progress_dirty || s->img == NULL)
+        return 0;
+    rc = store_device_progress(s->srv->st, s->id, s->assigned, s->acked_off, s->image_size,
+                               (int64_t)time(NULL));
+    if (rc < 0) {
+        log_error(s->who, "cannot record progress %u/%u: %s", (unsigned)s->acked_off,
+                  (unsigned)s->image_size, store_errmsg(s->srv->st));
+        return rc;
+    }
+    s->progress_dirty = 0;
+    return 0;
+}
+
+/* ---- closing --------------------------------------------------------------- */
+
+/* Closes and frees s at once (loop callbacks only). */
+static void session_drop(struct session *s, const char *why)
+{
+    struct session_server *srv = s->srv;
+
+    progress_store(s);
+    if (s->img != NULL)
+        log_info(s->who, "closed: %s; %llu image bytes sent, acknowledged %u of %u", why,
+                 (unsigned long long)s->data_sent, (unsigned)s->acked_off,
+                 (unsigned)s->image_size);
+    else
+        log_info(s->who, "closed: %s", why);
+    loop_timer_disarm(srv->loop, &s->timer);
+    loop_fd_del(srv->loop, s->fd, LOOP_READABLE | LOOP_WRITABLE);
+    close(s->fd);
+    image_put(srv, s->img);
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        srv->sessions = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    srv->open--;
+    srv->count->open--;
+    sodium_memzero(s->nonce, sizeof(s->nonce));
+    free(s);
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+static int on_hello(struct session *s, const struct fota_proto_frame *f)
+{
+    struct session_server *srv = s->srv;
+    struct fota_proto_hello h;
+    struct store_device d;
+    struct store_image img;
+    char running[STORE_VERSION_TEXT_SIZE], hexd[9];
+    uint32_t offset = 0;
+    size_t need;
+    uint8_t *out;
+    int rc;
+
+    if (fota_proto_hello_parse(&h, f->body, f->len) != 0)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "malformed HELLO");
+    /* Named by the id it claims from here on, authenticated or not. */
+    snprintf(s->who, sizeof(s->who), "%s %s", s->peer, h.id);
+    rc = store_device_get(srv->st, h.id, &d);
+    if (rc == STORE_E_NOT_FOUND || rc == STORE_E_INVAL)
+        return session_fail(s, FOTA_PROTO_E_UNKNOWN_DEVICE, "unknown device");
+    if (rc < 0) {
+        log_error(s->who, "store: %s", store_errmsg(srv->st));
+        return session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
+    }
+    rc = fota_proto_hello_check(d.secret, s->nonce, f->body, f->len);
+    sodium_memzero(d.secret, sizeof(d.secret));
+    if (rc != 0) {
+        store_event_log(srv->st, d.id, "auth-failed", s->peer, (int64_t)time(NULL));
+        return session_fail(s, FOTA_PROTO_E_AUTH, "authentication failed");
+    }
+    if (store_device_hello(srv->st, d.id, &h.version, h.digest, (int64_t)time(NULL)) < 0) {
+        log_error(s->who, "store: %s", store_errmsg(srv->st));
+        return session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
+    }
+    memcpy(s->id, d.id, sizeof(s->id));
+    s->frame_max = h.max_frame < SESSION_FRAME_CAP ? h.max_frame : SESSION_FRAME_CAP;
+    s->chunk = FOTA_PROTO_DATA_MAX(s->frame_max);
+    s->window = h.window;
+    s->has_assigned = d.has_assigned;
+    memcpy(s->assigned, d.assigned_digest, sizeof(s->assigned));
+    s->image_size = d.assigned_size;
+    s->state = ST_IDLE;
+    loop_timer_arm(srv->loop, &s->timer, srv->cfg.idle_ms);
+    version_text(running, sizeof(running), &h.version);
+
+    if (!d.has_assigned || memcmp(h.digest, d.assigned_digest, STORE_DIGEST_SIZE) == 0) {
+        need = FOTA_PROTO_OVERHEAD + FOTA_PROTO_NOTHING_SIZE;
+        out = tx_room(s, need);
+        if (out == NULL)
+            return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
+        tx_commit(s, fota_proto_nothing_encode(out, need, srv->cfg.poll_interval));
+        log_info(s->who, "hello: running %s, max_frame %u, window %u; nothing to do (%s)",
+                 running, (unsigned)h.max_frame, (unsigned)h.window,
+                 d.has_assigned ? "runs the assigned image" : "no image assigned");
+        return 0;
+    }
+    rc = store_image_get(srv->st, d.assigned_digest, &img);
+    if (rc < 0) {
+        log_error(s->who, "store: %s", store_errmsg(srv->st));
+        return session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
+    }
+    s->image_size = img.size;
+    if (h.held_bytes > 0 && h.held_bytes <= img.size &&
+        memcmp(h.held_digest, d.assigned_digest, STORE_DIGEST_SIZE) == 0)
+        offset = h.held_bytes;
+    need = FOTA_PROTO_OVERHEAD + 4 + img.manifest_size;
+    if (need > s->frame_max)
+        return session_fail(s, FOTA_PROTO_E_TOO_BIG,
+                            "the offer takes %zu bytes, more than max_frame %u", need,
+                            (unsigned)h.max_frame);
+    out = tx_room(s, need);
+    if (out == NULL)
+        return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
+    rc = fota_proto_offer_encode(out, need, offset, img.manifest, img.manifest_size);
+    if (rc < 0) {
+        log_error(s->who, "cannot encode the offer of image %s: %s", img.version,
+                  fota_strerror(rc));
+        return session_fail(s, FOTA_PROTO_E_SERVER, "stored image unusable");
+    }
+    tx_commit(s, rc);
+    hex8(hexd, d.assigned_digest);
+    log_info(s->who,
+             "hello: running %s, max_frame %u, window %u; offer %s (%s, %u bytes) from offset %u",
+             running, (unsigned)h.max_frame, (unsigned)h.window, img.version, hexd,
+             (unsigned)img.size, (unsigned)offset);
+    return 0;
+}
+
+static int on_request(struct session *s, const struct fota_proto_frame *f)
+{
+    struct fota_proto_request req;
+
+    if (fota_proto_request_parse(&req, f->body, f->len) != 0)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "malformed REQUEST");
+    if (!s->has_assigned || memcmp(req.digest, s->assigned, STORE_DIGEST_SIZE) != 0)
+        return session_fail(s, FOTA_PROTO_E_NOT_ASSIGNED,
+                            "that image is not assigned to this device");
+    if (req.offset > s->image_size)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "offset %u beyond the image (%u bytes)",
+                            (unsigned)req.offset, (unsigned)s->image_size);
+    if (s->img == NULL) {
+        s->img = image_get(s->srv, s->assigned, s->image_size, s->who);
+        if (s->img == NULL)
+            return session_fail(s, FOTA_PROTO_E_SERVER, "server cannot read the image");
+    }
+    s->start_off = s->next_off = s->acked_off = req.offset;
+    s->start_ms = loop_now_ms();
+    s->progress_dirty = 1;
+    s->state = req.offset < s->image_size ? ST_SENDING : ST_IDLE;
+    log_info(s->who, "request: from offset %u of %u, %u-byte frames, window %u",
+             (unsigned)req.offset, (unsigned)s->image_size, (unsigned)s->chunk,
+             (unsigned)s->window);
+    return 0;
+}
+
+static int on_ack(struct session *s, const struct fota_proto_frame *f)
+{
+    uint32_t off;
+    uint64_t ms;
+
+    if (fota_proto_ack_parse(&off, f->body, f->len) != 0)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "malformed ACK");
+    if (s->img == NULL)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "ACK without a REQUEST");
+    if (off < s->acked_off)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "ACK %u goes back from %u", (unsigned)off,
+                            (unsigned)s->acked_off);
+    if (off > s->next_off)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "ACK %u beyond the %u bytes sent",
+                            (unsigned)off, (unsigned)s->next_off);
+    if (off == s->acked_off)
+        return 0;
+    s->acked_off = off;
+    s->progress_dirty = 1;
+    log_debug(s->who, "ack %u of %u", (unsigned)off, (unsigned)s->image_size);
+    if (off == s->image_size && s->state == ST_SENDING) {
+        s->state = ST_IDLE;
+        progress_store(s);
+        ms = elapsed_ms(s->start_ms);
+        log_info(s->who, "download acknowledged: %u bytes from offset %u in %llu.%03llu s",
+                 (unsigned)(s->image_size - s->start_off), (unsigned)s->start_off,
+                 (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+    }
+    return 0;
+}
+
+static int on_report(struct session *s, const struct fota_proto_frame *f)
+{
+    struct fota_proto_report rep;
+    struct store_result r;
+    char desc[160];
+    size_t need = FOTA_PROTO_OVERHEAD + FOTA_PROTO_REPORTED_SIZE;
+    uint8_t *out;
+    int rc;
+
+    if (fota_proto_report_parse(&rep, f->body, f->len) != 0)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "malformed REPORT");
+    memset(&r, 0, sizeof(r));
+    r.sequence = rep.sequence;
+    r.event = rep.event;
+    r.reason = rep.reason;
+    r.error = rep.error;
+    r.version = rep.version;
+    memcpy(r.digest, rep.digest, sizeof(r.digest));
+    rc = store_device_report(s->srv->st, s->id, &r, (int64_t)time(NULL));
+    if (rc == STORE_E_INVAL)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "REPORT event %u unknown",
+                            (unsigned)rep.event);
+    if (rc < 0) {
+        log_error(s->who, "store: %s", store_errmsg(s->srv->st));
+        return session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
+    }
+    out = tx_room(s, need);
+    if (out == NULL)
+        return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
+    tx_commit(s, fota_proto_reported_encode(out, need, rep.sequence));
+    store_result_describe(desc, sizeof(desc), &r);
+    log_info(s->who, "report %u: %s%s", (unsigned)rep.sequence, desc,
+             rc == 1 ? " (already stored)" : "");
+    return 0;
+}
+
+static int on_peer_error(struct session *s, const struct fota_proto_frame *f)
+{
+    struct fota_proto_error_msg e;
+
+    if (fota_proto_error_parse(&e, f->body, f->len) != 0)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "malformed ERROR");
+    log_warn(s->who, "device sent ERROR %s (%u): %.*s", fota_proto_error_name(e.code),
+             (unsigned)e.code, (int)e.text_len, e.text);
+    s->state = ST_CLOSING;
+    loop_timer_arm(s->srv->loop, &s->timer, SESSION_CLOSE_GRACE_MS);
+    return -1;
+}
+
+/* Handles one whole frame. Returns 0, or -1 when s is now CLOSING. */
+static int session_frame(struct session *s, const struct fota_proto_frame *f)
+{
+    s->last_rx_ms = loop_now_ms();
+    if (f->type == FOTA_PROTO_ERROR)
+        return on_peer_error(s, f);
+    if (s->state == ST_CHALLENGED) {
+        if (f->type != FOTA_PROTO_HELLO)
+            return session_fail(s, FOTA_PROTO_E_PROTO, "expected HELLO, got %s",
+                                fota_proto_type_name(f->type));
+        return on_hello(s, f);
+    }
+    switch (f->type) {
+    case FOTA_PROTO_REQUEST:
+        return on_request(s, f);
+    case FOTA_PROTO_ACK:
+        return on_ack(s, f);
+    case FOTA_PROTO_REPORT:
+        return on_report(s, f);
+    default:
+        return session_fail(s, FOTA_PROTO_E_PROTO, "%s not allowed in state %s",
+                            fota_proto_type_name(f->type), state_names[s->state]);
+    }
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+/* Feeds bytes to the decoder and handles each frame. */
+static void session_input(struct session *s, const uint8_t *buf, size_t len)
+{
+    struct fota_proto_frame f;
+    size_t off = 0, used;
+    int rc;
+
+    while (off < len && s->state != ST_CLOSING) {
+        rc = fota_proto_decoder_feed(&s->dec, buf + off, len - off, &used);
+        off += used;
+        if (rc == FOTA_PROTO_FRAME_READY) {
+            fota_proto_decoder_frame(&s->dec, &f);
+            session_frame(s, &f);
+        } else if (rc < 0) {
+            uint16_t code = fota_proto_error_code(rc);
+
+            switch (rc) {
+            case FOTA_E_MAGIC:
+                session_fail(s, code, "not a fota frame (bad magic)");
+                break;
+            case FOTA_E_FORMAT:
+                session_fail(s, code, "protocol version %u not supported (only %u)",
+                             (unsigned)s->dec.buf[1], FOTA_PROTO_VERSION);
+                break;
+            case FOTA_E_TOO_BIG:
+                session_fail(s, code, "frame of %u bytes, at most %zu taken",
+                             (unsigned)(fota_load16_le(s->dec.buf + 4) + FOTA_PROTO_OVERHEAD),
+                             s->dec.limit);
+                break;
+            case FOTA_E_CRC:
+                session_fail(s, code, "frame CRC mismatch");
+                break;
+            default:
+                session_fail(s, code, "bad frame: %s", fota_strerror(rc));
+                break;
+            }
+        }
+    }
+}
+
+/* Reads what is there. Returns -1 when s was dropped. */
+static int session_read(struct session *s)
+{
+    uint8_t buf[SESSION_READ_CHUNK];
+    int i;
+
+    for (i = 0; i < SESSION_READS_PER_EVENT; i++) {
+        ssize_t n;
+
+        if (s->state != ST_CLOSING && tx_free(s) < SESSION_TX_RESERVE) {
+            /* Answers could not be queued: read again once output drains. */
+            loop_fd_del(s->srv->loop, s->fd, LOOP_READABLE);
+            s->read_paused = 1;
+            break;
+        }
+        do
+            n = read(s->fd, buf, sizeof(buf));
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            char why[96];
+
+            if (n == 0)
+                snprintf(why, sizeof(why), "connection closed by the %s",
+                         s->state == ST_CLOSING ? "device after the error" : "device");
+            else
+                snprintf(why, sizeof(why), "read failed: %s", strerror(errno));
+            session_drop(s, why);
+            return -1;
+        }
+        if (s->state == ST_CLOSING)
+            continue; /* drained so that the ERROR is not lost to a reset */
+        session_input(s, buf, (size_t)n);
+        if ((size_t)n < sizeof(buf))
+            break;
+    }
+    return 0;
+}
+
+/* ---- output: DATA and the window -------------------------------------------- */
+
+/* Queues the next DATA frame when the output is empty and the window has
+ * room. Returns 1 when a frame was queued. */
+static int session_refill(struct session *s)
+{
+    uint8_t *frame, *body;
+    uint32_t n;
+    size_t got = 0;
+    int len;
+
+    if (s->state != ST_SENDING || s->tx_off != s->tx_len || s->next_off >= s->image_size)
+        return 0;
+    if (s->next_off - s->acked_off >= (uint64_t)s->window * s->chunk)
+        return 0;
+    n = s->image_size - s->next_off;
+    if (n > s->chunk)
+        n = s->chunk;
+    frame = tx_room(s, n + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD);
+    if (frame == NULL)
+        return 0;
+    body = frame + FOTA_PROTO_HEADER_SIZE;
+    fota_store32_le(body, s->next_off);
+    while (got < n) {
+        ssize_t r = pread(s->img->fd, body + FOTA_PROTO_DATA_HEAD_SIZE + got, n - got,
+                          (off_t)s->next_off + (off_t)got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            log_error(s->who, "image read at %u: %s", (unsigned)(s->next_off + got),
+                      r < 0 ? strerror(errno) : "file shorter than recorded");
+            session_fail(s, FOTA_PROTO_E_SERVER, "server cannot read the image");
+            return 0;
+        }
+        got += (size_t)r;
+    }
+    len = fota_proto_frame_seal(frame, sizeof(s->tx) - s->tx_len, FOTA_PROTO_DATA,
+                                n + FOTA_PROTO_DATA_HEAD_SIZE);
+    if (len < 0) {
+        session_fail(s, FOTA_PROTO_E_SERVER, "internal error");
+        return 0;
+    }
+    tx_commit(s, len);
+    s->next_off += n;
+    s->data_sent += n;
+    return 1;
+}
+
+/* Writes what the socket takes, refilling DATA as the window allows.
+ * Returns -1 when s was dropped. */
+static int session_write(struct session *s)
+{
+    struct loop *loop = s->srv->loop;
+
+    for (;;) {
+        while (s->tx_off < s->tx_len) {
+            ssize_t n = write(s->fd, s->tx + s->tx_off, s->tx_len - s->tx_off);
+
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                goto blocked;
+            if (n <= 0) {
+                char why[96];
+
+                snprintf(why, sizeof(why), "write failed: %s", strerror(errno));
+                session_drop(s, why);
+                return -1;
+            }
+            s->tx_off += (size_t)n;
+        }
+        /* Empty: the next DATA frame, or (after a failed read of the
+         * image) the ERROR session_refill queued, or done. */
+        if (!session_refill(s) && s->tx_off == s->tx_len)
+            break;
+    }
+blocked:
+    if (s->tx_off < s->tx_len) {
+        if (!(loop_fd_mask(loop, s->fd) & LOOP_WRITABLE) &&
+            loop_fd_add(loop, s->fd, LOOP_WRITABLE, session_event, s) != 0) {
+            session_drop(s, "cannot watch the socket");
+            return -1;
+        }
+        return 0;
+    }
+    loop_fd_del(loop, s->fd, LOOP_WRITABLE);
+    if (s->read_paused && loop_fd_add(loop, s->fd, LOOP_READABLE, session_event, s) == 0)
+        s->read_paused = 0;
+    if (s->state == ST_CLOSING && !s->write_shut) {
+        /* All written: say so, and wait for the device to close (or the
+         * grace timer) rather than reset a connection with unread input. */
+        shutdown(s->fd, SHUT_WR);
+        s->write_shut = 1;
+    }
+    return 0;
+}
+
+/* ---- loop callbacks ---------------------------------------------------------- */
+
+static void session_event(struct loop *loop, int fd, void *data, int mask)
+{
+    struct session *s = data;
+
+    (void)loop;
+    (void)fd;
+    if ((mask & LOOP_READABLE) && session_read(s) < 0)
+        return;
+    /* Input may have queued answers or opened the window: write now. */
+    session_write(s);
+}
+
+static void session_timer(struct loop *loop, struct loop_timer *t, void *data)
+{
+    struct session *s = data;
+    uint64_t idle;
+
+    (void)t;
+    switch (s->state) {
+    case ST_CHALLENGED:
+        session_fail(s, FOTA_PROTO_E_TIMEOUT, "no HELLO within %llu ms",
+                     (unsigned long long)s->srv->cfg.hello_ms);
+        break;
+    case ST_IDLE:
+    case ST_SENDING:
+        idle = elapsed_ms(s->last_rx_ms);
+        if (idle < s->srv->cfg.idle_ms) {
+            loop_timer_arm(loop, &s->timer, s->srv->cfg.idle_ms - idle);
+            return;
+        }
+        session_fail(s, FOTA_PROTO_E_TIMEOUT, "no frame for %llu ms",
+                     (unsigned long long)idle);
+        break;
+    case ST_CLOSING:
+        session_drop(s, "closing: the device did not close after the error");
+        return;
+    }
+    session_write(s);
+}
+
+/* ---- the server ----------------------------------------------------------------- */
+
+struct session_server *session_server_create(struct loop *loop, struct store *st,
+                                             const struct session_config *cfg,
+                                             struct net_conn_count *count)
+{
+    struct session_server *srv = calloc(1, sizeof(*srv));
+
+    if (srv == NULL)
+        return NULL;
+    srv->loop = loop;
+    srv->st = st;
+    srv->cfg = *cfg;
+    srv->count = count;
+    return srv;
+}
+
+void session_accept(struct session_server *srv, int fd, const char *peer)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    size_t need = FOTA_PROTO_OVERHEAD + FOTA_PROTO_CHALLENGE_SIZE;
+
+    if (s == NULL || loop_fd_add(srv->loop, fd, LOOP_READABLE, session_event, s) != 0) {
+        log_warn(peer, "cannot take the connection: %s",
+                 s == NULL ? "out of memory" : strerror(errno));
+        free(s);
+        close(fd);
+        srv->count->open--;
+        return;
+    }
+    s->srv = srv;
+    s->fd = fd;
+    s->state = ST_CHALLENGED;
+    snprintf(s->peer, sizeof(s->peer), "%s", peer);
+    snprintf(s->who, sizeof(s->who), "%s", peer);
+    s->accepted_ms = s->last_rx_ms = loop_now_ms();
+    fota_proto_decoder_init(&s->dec, s->rx, sizeof(s->rx));
+    loop_timer_init(&s->timer, session_timer, s);
+    s->next = srv->sessions;
+    if (srv->sessions != NULL)
+        srv->sessions->prev = s;
+    srv->sessions = s;
+    srv->open++;
+
+    randombytes_buf(s->nonce, sizeof(s->nonce));
+    tx_commit(s, fota_proto_challenge_encode(tx_room(s, need), need, s->nonce));
+    loop_timer_arm(srv->loop, &s->timer, srv->cfg.hello_ms);
+    log_debug(s->who, "connected, challenge sent");
+    session_write(s);
+}
+
+int session_server_open_count(const struct session_server *srv)
+{
+    return srv->open;
+}
+
+void session_server_flush(struct session_server *srv)
+{
+    struct session *s;
+    int dirty = 0, began;
+
+    for (s = srv->sessions; s != NULL; s = s->next)
+        dirty += s->progress_dirty && s->img != NULL;
+    if (dirty == 0)
+        return;
+    /* One transaction for all: one write however many devices move. */
+    began = store_begin(srv->st) == 0;
+    for (s = srv->sessions; s != NULL; s = s->next)
+        progress_store(s);
+    if (began && store_commit(srv->st) != 0) {
+        log_error(NULL, "cannot commit progress: %s", store_errmsg(srv->st));
+        store_rollback(srv->st);
+        for (s = srv->sessions; s != NULL; s = s->next)
+            if (s->img != NULL)
+                s->progress_dirty = 1;
+    }
+}
+
+void session_server_destroy(struct session_server *srv)
+{
+    struct image_ref *ref;
+
+    if (srv == NULL)
+        return;
+    session_server_flush(srv);
+    while (srv->sessions != NULL)
+        session_drop(srv->sessions, "server stopping");
+    while ((ref = srv->images) != NULL) {
+        srv->images = ref->next;
+        close(ref->fd);
+        free(ref);
+    }
+    free(srv);
+}

@@ -1,0 +1,835 @@
+/*
+ * fota-sim run: the loop and the life of each simulated device (fleet.h).
+ *
+ * Sections: the fault generator; setup (the devices of SIMDIR and their
+ * servers); the device's life (power on, bootloader, application, agent);
+ * the connection (connect, read with cuts, write with cuts); the loop.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "fleet_int.h"
+#include "fota/error.h"
+
+/* Arm a power cut within this many flash operations of a boot: a download
+ * of a few tens of KiB and an install each take a few hundred. */
+#define POWER_CUT_SPAN 600u
+/* A device whose bootloader fails this often in a row is given up. */
+#define BOOT_FAILURES_MAX 200u
+/* The longest poll() sleep: the progress line is refreshed as often. */
+#define TICK_MS 100
+
+/* ---- the fault generator (splitmix64) ------------------------------------ */
+
+static uint64_t rnd_next(struct fleet *f)
+{
+    uint64_t z = (f->rng += 0x9E3779B97F4A7C15u);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static uint32_t rnd_below(struct fleet *f, uint32_t n)
+{
+    return n ? (uint32_t)(rnd_next(f) % n) : 0;
+}
+
+static int rnd_chance(struct fleet *f, double p)
+{
+    return p > 0 && (double)(rnd_next(f) >> 11) * 0x1.0p-53 < p;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+static void say(struct fleet *f, const struct fleet_dev *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!f->o->verbose)
+        return;
+    printf("%s[%6.1fs] %s: ", f->tty ? "\r\033[K" : "", fleet_seconds() - f->t0, d->id);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+static uint32_t now_ms(void)
+{
+    return (uint32_t)(uint64_t)(fleet_seconds() * 1000.0);
+}
+
+static int due(uint32_t now, uint32_t t)
+{
+    return (int32_t)(now - t) >= 0;
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static char *path_join(const char *dir, const char *name, const char *ext)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/%s%s", dir, name, ext);
+    return p;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of SIMDIR/<id>.conf, sorted. Returns the count or -1. */
+static long simdir_scan(const char *dir, char ***names)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+
+    if (dp == NULL) {
+        fprintf(stderr, "fota-sim: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(dp)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+            if (nv == NULL)
+                break;
+            v = nv;
+        }
+        v[n] = strndup(e->d_name, len - 5);
+        if (v[n] != NULL)
+            n++;
+    }
+    closedir(dp);
+    qsort(v, n, sizeof(*v), name_cmp);
+    *names = v;
+    return (long)n;
+}
+
+/* The resolved address for text, resolved once per distinct server. */
+static const struct fota_posix_tcp_addr *server_get(struct fleet *f, const char *text)
+{
+    struct fota_posix_tcp_addr *a;
+    char err[320];
+
+    for (size_t i = 0; i < f->n_addrs; i++)
+        if (strcmp(f->addrs[i].text, text) == 0)
+            return &f->addrs[i];
+    a = realloc(f->addrs, (f->n_addrs + 1) * sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    f->addrs = a;
+    if (fota_posix_tcp_resolve(&a[f->n_addrs], text, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fota-sim: server %s\n", err);
+        return NULL;
+    }
+    return &a[f->n_addrs++];
+}
+
+static int devices_load(struct fleet *f)
+{
+    const struct fleet_options *o = f->o;
+    char **names = NULL;
+    char msg[STORE_MSG_SIZE];
+    long n = simdir_scan(o->simdir, &names);
+    int rc = 0;
+
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        fprintf(stderr, "fota-sim: %s: no devices (<id>.conf files); make them with "
+                        "fota-sim provision\n", o->simdir);
+        free(names);
+        return -1;
+    }
+    f->devs = calloc((size_t)n, sizeof(*f->devs));
+    if (f->devs == NULL) {
+        fprintf(stderr, "fota-sim: out of memory for %ld devices\n", n);
+        rc = -1;
+    }
+    for (long i = 0; i < n && rc == 0; i++) {
+        struct fleet_dev *d = &f->devs[f->n];
+
+        d->fd = -1;
+        d->conf_path = path_join(o->simdir, names[i], ".conf");
+        d->flash_path = path_join(o->simdir, names[i], ".flash");
+        f->n++;
+        if (d->conf_path == NULL || d->flash_path == NULL) {
+            fprintf(stderr, "fota-sim: out of memory\n");
+            rc = -1;
+        } else if (provision_read(d->conf_path, &d->prov, msg, sizeof(msg)) < 0) {
+            fprintf(stderr, "fota-sim: %s\n", msg);
+            rc = -1;
+        } else if (access(d->flash_path, R_OK | W_OK) != 0) {
+            fprintf(stderr, "fota-sim: %s: %s (the device's flash file)\n", d->flash_path,
+                    strerror(errno));
+            rc = -1;
+        } else if (o->server == NULL && d->prov.server[0] == '\0') {
+            fprintf(stderr, "fota-sim: %s has no server address; give --server\n",
+                    d->conf_path);
+            rc = -1;
+        } else {
+            snprintf(d->id, sizeof(d->id), "%s", d->prov.id);
+            d->server = server_get(f, o->server ? o->server : d->prov.server);
+            if (d->server == NULL)
+                rc = -1;
+        }
+    }
+    for (long i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static void devices_free(struct fleet *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        provision_wipe(&f->devs[i].prov);
+        free(f->devs[i].conf_path);
+        free(f->devs[i].flash_path);
+    }
+    free(f->devs);
+    free(f->addrs);
+    free(f->cut_points);
+}
+
+/* ---- the device's life -------------------------------------------------------- */
+
+static int agent_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    randombytes_buf(buf, len);
+    return 0;
+}
+
+static void conn_drop(struct fleet_dev *d)
+{
+    fota_posix_tcp_close(d->fd);
+    d->fd = -1;
+    d->connecting = d->want_write = d->cut_pending = d->tx_cut = d->tx_open = 0;
+    d->in_pos = d->in_len = 0;
+}
+
+struct slot_source {
+    const struct fota_flash *fl;
+    uint32_t addr;
+};
+
+static int slot_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+    const struct slot_source *s = ctx;
+
+    return s->fl->read(s->fl->ctx, s->addr + off, buf, len);
+}
+
+/* Verifies the primary slot with the bootloader's key; fills the version. */
+static int primary_verify(struct fleet_dev *d)
+{
+    const struct fota_flash *fl = &d->dev.flash.flash;
+    const struct fota_boot_layout *l = &d->dev.boot.layout;
+    struct slot_source s = {fl, l->primary_addr};
+    struct fota_image_source src = {&s, slot_read, l->primary_pages * fl->page_size};
+    struct fota_image_header hdr;
+    int err = fota_image_verify(&src, d->dev.public_key, d->scratch, sizeof(d->scratch),
+                                &hdr);
+
+    if (err == 0) {
+        d->final_version = hdr.version;
+        d->has_final = 1;
+    }
+    return err;
+}
+
+/* The device leaves the run: done or failed. */
+static void dev_finish(struct fleet *f, struct fleet_dev *d, enum fleet_phase phase)
+{
+    struct fota_image_header hdr;
+
+    conn_drop(d);
+    if (d->dev_open) {
+        if (!d->has_final && !d->dev.flash.off &&
+            simdev_slot_header(&d->dev, d->dev.boot.layout.primary_addr, &hdr) == 0) {
+            d->final_version = hdr.version;
+            d->has_final = 1;
+        }
+        simdev_close(&d->dev);
+        d->dev_open = 0;
+    }
+    if (d->phase == DEV_RUNNING)
+        f->active--;
+    d->phase = phase;
+    d->done_at = fleet_seconds() - f->t0;
+    f->finished++;
+}
+
+static void dev_fail(struct fleet *f, struct fleet_dev *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+    va_end(ap);
+    say(f, d, "FAILED: %s", d->reason);
+    dev_finish(f, d, DEV_FAILED);
+}
+
+static void dev_done(struct fleet *f, struct fleet_dev *d)
+{
+    char version[STORE_VERSION_TEXT_SIZE];
+    int err = primary_verify(d);
+
+    if (err < 0) {
+        dev_fail(f, d, "up to date, but its primary image does not verify: %s",
+                 fota_strerror(err));
+        return;
+    }
+    store_version_format(version, sizeof(version), &d->final_version);
+    say(f, d, "up to date: runs %s, verified", version);
+    dev_finish(f, d, DEV_DONE);
+}
+
+static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_boot_result *res)
+{
+    char line[128], version[32];
+
+    switch (res->record.action) {
+    case FOTA_BOOT_ACTION_INSTALLED:
+    case FOTA_BOOT_ACTION_RECOVERED: d->installed++; break;
+    case FOTA_BOOT_ACTION_REVERTED: d->reverted++; break;
+    case FOTA_BOOT_ACTION_REFUSED: d->refused_boot++; break;
+    default: break;
+    }
+    if (!f->o->verbose)
+        return;
+    simdev_record_str(line, &res->record);
+    simdev_version_str(version, &res->image.version);
+    say(f, d, "reset: %s -> running %s", line, version);
+}
+
+/* Power on: the bootloader decides, then the application runs: it confirms
+ * itself when on trial (it works) and starts the agent. A power cut in any
+ * of it starts over. */
+static void dev_boot(struct fleet *f, struct fleet_dev *d)
+{
+    struct fota_boot_result res;
+    struct fota_boot_state st;
+    const char *stage;
+    int err;
+
+    for (;;) {
+        if (++d->consecutive_boot_failures > BOOT_FAILURES_MAX) {
+            dev_fail(f, d, "%u boots in a row failed", BOOT_FAILURES_MAX);
+            return;
+        }
+        if (rnd_chance(f, f->o->power_cuts))
+            fota_posix_flash_cut_at(&d->dev.flash,
+                                    d->dev.flash.ops + 1 + rnd_below(f, POWER_CUT_SPAN),
+                                    rnd_below(f, 600), (uint32_t)rnd_next(f));
+        d->boots++;
+        stage = "bootloader";
+        err = fota_boot_go(&d->dev.boot, &res);
+        if (err == 0) {
+            boot_event(f, d, &res);
+            if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
+                dev_fail(f, d, "no valid image: the bootloader stays in recovery");
+                return;
+            }
+            stage = "reading the boot state";
+            err = fota_boot_state_read(&d->dev.boot, &st);
+        }
+        if (err == 0 && st.trial) {
+            stage = "confirming";
+            err = fota_boot_confirm(&d->dev.boot);
+            if (err == 0)
+                say(f, d, "the new image runs and confirms itself");
+        }
+        if (err == 0) {
+            stage = "starting the agent";
+            d->cfg = (struct fota_agent_config){
+                .boot = d->dev.boot,
+                .progress_addr = FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE,
+                .device_id = d->id,
+                .model = "STM32F103ZE",
+                .secret = d->prov.secret,
+                .random = agent_random,
+                .rx_buf = d->rx_buf,
+                .rx_size = sizeof(d->rx_buf),
+                .tx_buf = d->tx_buf,
+                .tx_size = sizeof(d->tx_buf),
+                .scratch = d->scratch,
+                .scratch_size = sizeof(d->scratch),
+                .window = (uint8_t)f->o->window,
+                .backoff_min_ms = f->o->backoff_ms,
+            };
+            err = fota_agent_init(&d->agent, &d->cfg);
+        }
+        if (err == 0) {
+            d->consecutive_boot_failures = 0;
+            return;
+        }
+        if (!d->dev.flash.off) {
+            dev_fail(f, d, "%s: %s", stage, fota_strerror(err));
+            return;
+        }
+        d->power_cuts++;
+        fleet_tap_interrupted(d, CUT_POWER);
+        say(f, d, "power cut at flash operation %llu (%s)",
+            (unsigned long long)d->dev.flash.ops, stage);
+        fota_posix_flash_power_on(&d->dev.flash);
+    }
+}
+
+/* After every agent call: did the flash lose its power? Then the device
+ * starts again from the bootloader. Returns 1 when it did. */
+static int power_check(struct fleet *f, struct fleet_dev *d)
+{
+    if (!d->dev.flash.off)
+        return 0;
+    d->power_cuts++;
+    fleet_tap_interrupted(d, CUT_POWER);
+    say(f, d, "power cut at flash operation %llu (agent)",
+        (unsigned long long)d->dev.flash.ops);
+    conn_drop(d);
+    fota_posix_flash_power_on(&d->dev.flash);
+    dev_boot(f, d);
+    return 1;
+}
+
+static void dev_start(struct fleet *f, struct fleet_dev *d)
+{
+    d->phase = DEV_RUNNING;
+    f->active++;
+    f->started++;
+    if (simdev_open(&d->dev, d->flash_path) < 0) {
+        dev_fail(f, d, "cannot open its flash file");
+        return;
+    }
+    d->dev_open = 1;
+    dev_boot(f, d);
+}
+
+/* ---- the connection ------------------------------------------------------------ */
+
+static void conn_start(struct fleet_dev *d)
+{
+    int rc;
+
+    fleet_tap_reset(&d->tap);
+    memset(&d->sess, 0, sizeof(d->sess));
+    d->sessions++;
+    rc = fota_posix_tcp_connect(&d->fd, d->server);
+    if (rc == 0) {
+        fota_agent_connected(&d->agent);
+    } else if (rc == FOTA_E_AGAIN) {
+        d->connecting = 1;
+    } else {
+        d->last_errno = errno;
+        fota_agent_disconnected(&d->agent);
+    }
+}
+
+/* The link broke by itself (the server closed, reset or is gone). */
+static void conn_broken(struct fleet_dev *d, int err)
+{
+    d->last_errno = err;
+    conn_drop(d);
+    fota_agent_disconnected(&d->agent);
+}
+
+/* A cut of ours: the link drops without a word to either side. */
+static void conn_cut(struct fleet *f, struct fleet_dev *d)
+{
+    d->conn_cuts++;
+    fleet_tap_interrupted(d, CUT_CONN);
+    say(f, d, "connection cut");
+    conn_drop(d);
+    fota_agent_disconnected(&d->agent);
+}
+
+static void cut_record(struct fleet *f, int sending, int between, uint8_t type, uint32_t pos)
+{
+    if (between)
+        f->cuts_between++;
+    else
+        f->cuts_inside++;
+    fleet_cut_point(f, sending, between, type, pos);
+}
+
+/* --flaky on n received bytes: per frame they hold, maybe a cut between it
+ * and the previous one or at a byte inside it. Returns the bytes delivered
+ * before the cut (n when none). */
+static size_t rx_cut(struct fleet *f, struct fleet_dev *d, size_t n)
+{
+    size_t ends[64];
+    size_t ne = fleet_tap_frame_ends(&d->tap, d->in, n, ends, 64);
+    size_t start = 0;
+
+    for (size_t i = 0; i <= ne; i++) {
+        size_t end = i < ne ? ends[i] : n;
+        int boundary = start > 0 || d->tap.have == 0;
+        size_t k;
+
+        if (end <= start)
+            break;
+        if (!rnd_chance(f, f->o->flaky)) {
+            start = end;
+            continue;
+        }
+        if (boundary && (end - start == 1 || rnd_below(f, 2) == 0))
+            k = start;
+        else if (boundary)
+            k = start + 1 + rnd_below(f, (uint32_t)(end - start - 1));
+        else
+            k = start + rnd_below(f, (uint32_t)(end - start));
+        d->cut_pending = 1;
+        return k;
+    }
+    return n;
+}
+
+static void conn_readable(struct fleet *f, struct fleet_dev *d)
+{
+    int n = fota_posix_tcp_read(d->fd, d->in, sizeof(d->in));
+    size_t len;
+
+    if (n == FOTA_E_AGAIN)
+        return;
+    if (n < 0) {
+        conn_broken(d, errno);
+        return;
+    }
+    len = f->o->flaky > 0 ? rx_cut(f, d, (size_t)n) : (size_t)n;
+    fleet_tap_received(d, d->in, len);
+    if (d->cut_pending) {
+        uint8_t type;
+        uint32_t pos;
+
+        fleet_tap_position(&d->tap, &type, &pos);
+        cut_record(f, 0, d->tap.have == 0, type, pos);
+    }
+    d->in_pos = 0;
+    d->in_len = len;
+}
+
+static void conn_connect_done(struct fleet_dev *d)
+{
+    int rc = fota_posix_tcp_connect_result(d->fd);
+
+    if (rc == FOTA_E_AGAIN)
+        return;
+    d->connecting = 0;
+    if (rc == 0)
+        fota_agent_connected(&d->agent);
+    else
+        conn_broken(d, errno);
+}
+
+/* SEND: writes what the agent has, maybe cutting the frame (--flaky).
+ * Returns 1 to go on driving the agent, 0 to wait until writable. */
+static int conn_send(struct fleet *f, struct fleet_dev *d)
+{
+    const uint8_t *p;
+    size_t len, done, want;
+    int n;
+
+    fota_agent_output(&d->agent, &p, &len);
+    if (d->fd < 0 || d->connecting || len == 0)
+        return 0;
+    done = (size_t)(p - d->tx_buf);
+    if (!d->tx_open) {
+        /* A new frame: the whole of it is in tx_buf. */
+        d->tx_open = 1;
+        fleet_tap_sending(d, p, len);
+        if (rnd_chance(f, f->o->flaky)) {
+            d->tx_cut = 1;
+            d->tx_cut_at = rnd_below(f, (uint32_t)len);
+            cut_record(f, 1, d->tx_cut_at == 0, p[2], d->tx_cut_at);
+        }
+    }
+    want = len;
+    if (d->tx_cut)
+        want = d->tx_cut_at > done ? d->tx_cut_at - done : 0;
+    if (want > 0) {
+        n = fota_posix_tcp_write(d->fd, p, want);
+        if (n == FOTA_E_AGAIN) {
+            d->want_write = 1;
+            d->wake = f->now + 1000u; /* POLLOUT normally comes first */
+            return 0;
+        }
+        if (n < 0) {
+            conn_broken(d, errno);
+            return 1;
+        }
+        fota_agent_sent(&d->agent, (size_t)n);
+        d->want_write = 0;
+        done += (size_t)n;
+        if ((size_t)n == len)
+            d->tx_open = 0; /* the frame is out */
+        if ((size_t)n < want)
+            return 1;
+    }
+    if (d->tx_cut && done >= d->tx_cut_at)
+        conn_cut(f, d);
+    return 1;
+}
+
+/* The agent closed the connection itself: the session is over. Was it the
+ * last one? */
+static int session_end(struct fleet *f, struct fleet_dev *d)
+{
+    char version[STORE_VERSION_TEXT_SIZE];
+    const struct fleet_session *s = &d->sess;
+
+    conn_drop(d);
+    if (s->nothing && !s->error_rx && !s->error_tx) {
+        dev_done(f, d);
+        return 1;
+    }
+    if (s->refused_acked) {
+        store_version_format(version, sizeof(version), &s->refused.version);
+        dev_fail(f, d, "refused %s: %s (reported)", version,
+                 s->refused.error ? fota_strerror(s->refused.error)
+                                  : "refused by the bootloader");
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs the agent until it waits for the network or the clock. */
+static void dev_drive(struct fleet *f, struct fleet_dev *d)
+{
+    while (d->phase == DEV_RUNNING) {
+        int act;
+
+        if (d->fd >= 0 && !d->connecting && d->in_pos < d->in_len) {
+            size_t used = 0;
+
+            (void)fota_agent_input(&d->agent, d->in + d->in_pos, d->in_len - d->in_pos,
+                                   &used);
+            d->in_pos += used;
+            if (power_check(f, d))
+                continue;
+        }
+        if (d->in_pos == d->in_len && d->cut_pending) {
+            conn_cut(f, d);
+            continue;
+        }
+        act = fota_agent_step(&d->agent, f->now);
+        if (power_check(f, d))
+            continue;
+        switch (act) {
+        case FOTA_AGENT_CONNECT:
+            conn_drop(d);
+            conn_start(d);
+            break;
+        case FOTA_AGENT_SEND:
+            if (!conn_send(f, d))
+                return;
+            break;
+        case FOTA_AGENT_WAIT:
+            if (d->fd >= 0 && !d->connecting && d->in_pos < d->in_len)
+                break;
+            d->wake = fota_agent_wake_at(&d->agent);
+            return;
+        case FOTA_AGENT_CLOSE:
+            if (session_end(f, d))
+                return;
+            break;
+        case FOTA_AGENT_IDLE:
+            d->wake = fota_agent_wake_at(&d->agent);
+            return;
+        case FOTA_AGENT_RESET:
+            conn_drop(d);
+            say(f, d, "reset requested: the image is pending");
+            dev_boot(f, d);
+            break;
+        default:
+            dev_fail(f, d, "the agent asked for action %d", act);
+            return;
+        }
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static void dev_where(const struct fleet_dev *d, char *buf, size_t size)
+{
+    if (d->phase == DEV_QUEUED)
+        snprintf(buf, size, "never started");
+    else if (d->fd >= 0 && d->connecting)
+        snprintf(buf, size, "connecting to %s", d->server->text);
+    else if (d->fd >= 0)
+        snprintf(buf, size, "connected, %u bytes of the image received", d->dl_hi);
+    else if (d->last_errno != 0)
+        snprintf(buf, size, "waiting to reconnect to %s: %s", d->server->text,
+                 strerror(d->last_errno));
+    else
+        snprintf(buf, size, "waiting to reconnect to %s (%s)", d->server->text,
+                 d->agent.last_error ? fota_strerror(d->agent.last_error) : "no error");
+}
+
+static void timeout_all(struct fleet *f)
+{
+    char where[512];
+
+    for (size_t i = 0; i < f->n; i++) {
+        struct fleet_dev *d = &f->devs[i];
+
+        if (d->phase != DEV_RUNNING && d->phase != DEV_QUEUED)
+            continue;
+        dev_where(d, where, sizeof(where));
+        dev_fail(f, d, "timeout after %u s: %s", f->o->timeout_s, where);
+    }
+}
+
+static void files_limit_raise(size_t devices)
+{
+    struct rlimit rl;
+
+    /* A socket and a flash file per running device. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+        rl.rlim_cur < 2 * devices + 64) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int loop(struct fleet *f, struct pollfd *pfd, size_t *slot)
+{
+    size_t parallel = f->o->parallel ? f->o->parallel : f->n;
+    double deadline = f->t0 + f->o->timeout_s;
+
+    while (f->finished < f->n) {
+        size_t np = 0;
+        int timeout = TICK_MS;
+
+        f->now = now_ms();
+        while (f->active < parallel && f->started < f->n) {
+            struct fleet_dev *d = &f->devs[f->started];
+
+            dev_start(f, d);
+            dev_drive(f, d);
+        }
+        if (fleet_seconds() >= deadline) {
+            timeout_all(f);
+            break;
+        }
+        for (size_t i = 0; i < f->n; i++) {
+            struct fleet_dev *d = &f->devs[i];
+            int32_t wait;
+
+            if (d->phase != DEV_RUNNING)
+                continue;
+            wait = (int32_t)(d->wake - f->now);
+            if (wait < timeout)
+                timeout = wait < 0 ? 0 : wait;
+            slot[i] = (size_t)-1;
+            if (d->fd < 0)
+                continue;
+            pfd[np].fd = d->fd;
+            pfd[np].events = 0;
+            if (d->connecting || d->want_write)
+                pfd[np].events |= POLLOUT;
+            if (!d->connecting && d->in_pos == d->in_len)
+                pfd[np].events |= POLLIN;
+            pfd[np].revents = 0;
+            slot[i] = np++;
+        }
+        if (poll(pfd, np, timeout) < 0 && errno != EINTR) {
+            fprintf(stderr, "fota-sim: poll: %s\n", strerror(errno));
+            return -1;
+        }
+        f->now = now_ms();
+        for (size_t i = 0; i < f->n; i++) {
+            struct fleet_dev *d = &f->devs[i];
+            short ev = 0;
+
+            if (d->phase != DEV_RUNNING)
+                continue;
+            if (slot[i] != (size_t)-1 && pfd[slot[i]].fd == d->fd)
+                ev = pfd[slot[i]].revents;
+            if (ev && d->connecting)
+                conn_connect_done(d);
+            else if ((ev & (POLLIN | POLLHUP | POLLERR)) && d->in_pos == d->in_len)
+                conn_readable(f, d);
+            if (ev || due(f->now, d->wake))
+                dev_drive(f, d);
+        }
+        fleet_progress(f, 0);
+    }
+    return 0;
+}
+
+int fleet_run(const struct fleet_options *o)
+{
+    struct fleet f;
+    struct pollfd *pfd = NULL;
+    size_t *slot = NULL;
+    size_t ok = 0;
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    f.o = o;
+    f.rng = o->seed;
+    f.tty = isatty(STDOUT_FILENO);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fota-sim: libsodium failed to start\n");
+        return 1;
+    }
+    rc = devices_load(&f);
+    if (rc == 0) {
+        pfd = calloc(f.n, sizeof(*pfd));
+        slot = calloc(f.n, sizeof(*slot));
+        if (pfd == NULL || slot == NULL) {
+            fprintf(stderr, "fota-sim: out of memory\n");
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        files_limit_raise(o->parallel ? o->parallel : f.n);
+        printf("fota-sim: %zu devices from %s, server %s, %u at once, window %u, "
+               "flaky %g, power cuts %g, timeout %u s, seed %llu\n",
+               f.n, o->simdir, o->server ? o->server : f.devs[0].prov.server,
+               o->parallel ? o->parallel : (unsigned)f.n, o->window, o->flaky,
+               o->power_cuts, o->timeout_s, (unsigned long long)o->seed);
+        fflush(stdout);
+        f.t0 = fleet_seconds();
+        rc = loop(&f, pfd, slot);
+    }
+    if (rc == 0) {
+        double seconds = fleet_seconds() - f.t0;
+
+        fleet_progress(&f, 1);
+        fleet_summary(&f, seconds);
+        for (size_t i = 0; i < f.n; i++)
+            ok += f.devs[i].phase == DEV_DONE;
+    }
+    for (size_t i = 0; i < f.n; i++)
+        if (f.devs[i].phase == DEV_RUNNING)
+            dev_finish(&f, &f.devs[i], DEV_FAILED);
+    free(pfd);
+    free(slot);
+    devices_free(&f);
+    return rc == 0 && ok == f.n ? 0 : 1;
+}

@@ -1,0 +1,157 @@
+/*
+ * fota-sim run, inside: the device record shared by the loop (fleet.c), the
+ * wire tap (fleet_tap.c) and the report (fleet_report.c).
+ */
+#ifndef FOTA_SIM_FLEET_INT_H
+#define FOTA_SIM_FLEET_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet.h"
+#include "fota/agent.h"
+#include "fota/posix_tcp.h"
+#include "provision.h"
+#include "simdev.h"
+
+/* Frames of 1024 data bytes: what the agent announces as max_frame. */
+#define FLEET_DATA_CHUNK 1024u
+#define FLEET_RX_SIZE (FLEET_DATA_CHUNK + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD)
+#define FLEET_TX_SIZE FOTA_AGENT_TX_MIN
+#define FLEET_IN_SIZE 8192u
+#define FLEET_REASON_SIZE 200u
+
+/* ---- the wire tap ----------------------------------------------------------
+ * Watches the bytes a device receives, frame by frame, without decoding
+ * them for the agent: where frames start and end (so a cut can be placed
+ * between two or inside one), DATA offsets (what the device already got),
+ * NOTHING, REPORTED and ERROR. Plain data: copying it forks the scan. */
+struct fleet_tap {
+    uint8_t head[FOTA_PROTO_HEADER_SIZE + 4]; /* header and the body's first 4 bytes */
+    uint32_t have;  /* bytes of the current frame seen; 0: between frames */
+    uint32_t size;  /* the current frame's length once its header is in */
+    uint8_t last_type; /* of the last complete frame; 0 none */
+    uint32_t last_data_end; /* image offset after the last complete DATA */
+};
+
+/* What a session (one connection) saw, from both directions. */
+struct fleet_session {
+    uint8_t nothing;        /* the server said NOTHING */
+    uint8_t error_rx;       /* the server sent ERROR */
+    uint8_t error_tx;       /* the device sent ERROR */
+    uint16_t error_code;    /* the last ERROR's code */
+    uint32_t refused_seq;   /* a REFUSED report's sequence, once sent */
+    uint8_t refused_sent;
+    uint8_t refused_acked;  /* the server stored it */
+    struct fota_proto_report refused; /* that report */
+};
+
+enum fleet_phase { DEV_QUEUED, DEV_RUNNING, DEV_DONE, DEV_FAILED };
+enum fleet_cut_kind { CUT_NONE, CUT_CONN, CUT_POWER };
+
+struct fleet_dev {
+    char id[STORE_ID_MAX + 1];
+    char *conf_path, *flash_path;
+    struct provision prov;
+    const struct fota_posix_tcp_addr *server;
+    enum fleet_phase phase;
+    char reason[FLEET_REASON_SIZE];     /* why it failed */
+    struct fota_version final_version;
+    int has_final;
+
+    /* The hardware and the agent, while running. */
+    struct simdev dev;
+    int dev_open;
+    struct fota_agent agent;
+    struct fota_agent_config cfg;
+    uint8_t rx_buf[FLEET_RX_SIZE];
+    uint8_t tx_buf[FLEET_TX_SIZE];
+    uint8_t scratch[2048];
+
+    /* The connection. */
+    int fd;
+    uint8_t connecting;     /* connect() in progress */
+    uint8_t want_write;     /* a write would block */
+    uint8_t cut_pending;    /* close once in[] is taken */
+    uint8_t tx_open;        /* a frame is being sent */
+    uint8_t tx_cut;         /* it is cut after tx_cut_at bytes */
+    uint32_t tx_cut_at;
+    uint8_t in[FLEET_IN_SIZE];
+    size_t in_pos, in_len;  /* received bytes the agent has not taken */
+    uint32_t wake;          /* the agent's wake_at while waiting */
+    int last_errno;         /* of the last failed connection */
+    struct fleet_tap tap;
+    struct fleet_session sess;
+
+    /* Resend accounting: the image being fetched and the furthest byte of
+     * it that reached the device. After a cut, the next REQUEST's offset
+     * tells how many of those bytes are fetched again. */
+    uint8_t dl_digest[FOTA_PROTO_DIGEST_SIZE];
+    uint32_t dl_hi;
+    uint8_t dl_pending;     /* enum fleet_cut_kind of a cut not yet measured */
+
+    /* Figures. */
+    uint32_t boots, installed, reverted, refused_boot;
+    uint32_t conn_cuts, power_cuts, sessions;
+    uint64_t data_bytes;    /* DATA bytes received (whole frames) */
+    uint64_t resent;        /* bytes fetched again after cuts */
+    uint32_t resent_max_conn, resent_max_power;
+    uint32_t consecutive_boot_failures;
+    double done_at;         /* seconds since the start */
+};
+
+/* The run: options, devices, totals. */
+struct fleet {
+    const struct fleet_options *o;
+    struct fleet_dev *devs;
+    size_t n, started, finished, active;
+    struct fota_posix_tcp_addr *addrs; /* distinct server addresses */
+    size_t n_addrs;
+    uint64_t rng;
+    uint32_t now;           /* ms, monotonic */
+    double t0;
+    /* Cut figures over all devices. */
+    uint32_t cuts_inside, cuts_between;
+    uint32_t *cut_points;   /* distinct-point keys, appended */
+    size_t n_points, cap_points;
+    int tty;
+    double next_progress;
+};
+
+/* ---- fleet_tap.c ---- */
+
+/* The tap at the start of a connection. */
+void fleet_tap_reset(struct fleet_tap *t);
+
+/* Where frames end in data[0..len) for a tap in state t (not changed):
+ * fills ends[] (at most max, increasing, each in 1..len) and returns their
+ * count. A frame boundary at 0 is there when t->have is 0. */
+size_t fleet_tap_frame_ends(const struct fleet_tap *t, const uint8_t *data, size_t len,
+                            size_t *ends, size_t max);
+
+/* The device received data[0..len): watch it (DATA reach, NOTHING,
+ * REPORTED, ERROR). */
+void fleet_tap_received(struct fleet_dev *d, const uint8_t *data, size_t len);
+
+/* Where a cut after data[0..len) of fleet_tap_received() falls: the type
+ * of the frame it is in (or, between frames, of the one before) and the
+ * position: for DATA the image offset, else the offset in the frame. */
+void fleet_tap_position(const struct fleet_tap *t, uint8_t *type, uint32_t *pos);
+
+/* The device starts sending the frame in d->tx_buf (len bytes): watch it
+ * (REQUEST, REPORT, ERROR). */
+void fleet_tap_sending(struct fleet_dev *d, const uint8_t *frame, size_t len);
+
+/* A cut (connection or power) interrupted the device. */
+void fleet_tap_interrupted(struct fleet_dev *d, enum fleet_cut_kind kind);
+
+/* ---- fleet_report.c ---- */
+
+double fleet_seconds(void);
+void fleet_progress(struct fleet *f, int final);
+void fleet_summary(struct fleet *f, double seconds);
+/* Remembers a cut point: direction, between frames or inside one, frame
+ * type, position (fleet_tap_position()). */
+void fleet_cut_point(struct fleet *f, int sending, int between, uint8_t type, uint32_t pos);
+
+#endif
