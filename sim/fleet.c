@@ -22,9 +22,10 @@
 #include "fleet_int.h"
 #include "fota/error.h"
 
-/* Arm a power cut within this many flash operations of a boot: a download
- * of a few tens of KiB and an install each take a few hundred. */
-#define POWER_CUT_SPAN 600u
+/* A power cut is armed within 1.5 times the most flash operations a boot
+ * cycle took so far (a download, or an install and what follows), so that
+ * cuts land in both; at first within this many. */
+#define POWER_CUT_SPAN 256u
 /* A device whose bootloader fails this often in a row is given up. */
 #define BOOT_FAILURES_MAX 200u
 /* The longest poll() sleep: the progress line is refreshed as often. */
@@ -268,6 +269,7 @@ static void dev_finish(struct fleet *f, struct fleet_dev *d, enum fleet_phase ph
 
     conn_drop(d);
     if (d->dev_open) {
+        cycle_measure(f, d);
         if (!d->has_final && !d->dev.flash.off &&
             simdev_slot_header(&d->dev, d->dev.boot.layout.primary_addr, &hdr) == 0) {
             d->final_version = hdr.version;
@@ -327,6 +329,16 @@ static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_b
     say(f, d, "reset: %s -> running %s", line, version);
 }
 
+/* A boot cycle ends (a reset, a power cut, the end): how long was it? */
+static void cycle_measure(struct fleet *f, struct fleet_dev *d)
+{
+    uint64_t ops = d->dev.flash.ops - d->cycle_ops;
+
+    if (ops > f->cycle_ops)
+        f->cycle_ops = ops;
+    d->cycle_ops = d->dev.flash.ops;
+}
+
 /* Power on: the bootloader decides, then the application runs: it confirms
  * itself when on trial (it works) and starts the agent. A power cut in any
  * of it starts over. */
@@ -342,10 +354,15 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
             dev_fail(f, d, "%u boots in a row failed", BOOT_FAILURES_MAX);
             return;
         }
-        if (rnd_chance(f, f->o->power_cuts))
+        cycle_measure(f, d);
+        if (rnd_chance(f, f->o->power_cuts)) {
+            uint64_t span = f->cycle_ops > POWER_CUT_SPAN ? f->cycle_ops * 3 / 2
+                                                          : POWER_CUT_SPAN;
+
             fota_posix_flash_cut_at(&d->dev.flash,
-                                    d->dev.flash.ops + 1 + rnd_below(f, POWER_CUT_SPAN),
+                                    d->dev.flash.ops + 1 + rnd_below(f, (uint32_t)span),
                                     rnd_below(f, 600), (uint32_t)rnd_next(f));
+        }
         d->boots++;
         stage = "bootloader";
         err = fota_boot_go(&d->dev.boot, &res);
@@ -431,13 +448,15 @@ static void dev_start(struct fleet *f, struct fleet_dev *d)
 
 /* ---- the connection ------------------------------------------------------------ */
 
-static void conn_start(struct fleet_dev *d)
+static void conn_start(struct fleet *f, struct fleet_dev *d)
 {
     int rc;
 
     fleet_tap_reset(&d->tap);
     memset(&d->sess, 0, sizeof(d->sess));
     d->sessions++;
+    d->rx_budget = 0;
+    d->rx_last = f->now;
     rc = fota_posix_tcp_connect(&d->fd, d->server);
     if (rc == 0) {
         fota_agent_connected(&d->agent);
@@ -508,10 +527,46 @@ static size_t rx_cut(struct fleet *f, struct fleet_dev *d, size_t n)
     return n;
 }
 
+/* --rate: the bytes the link lets through by now, at most a tenth of a
+ * second's worth (and a frame) at once. */
+static uint32_t rate_budget(struct fleet *f, struct fleet_dev *d)
+{
+    uint32_t burst = f->o->rate / 10 > FLEET_RX_SIZE ? f->o->rate / 10 : FLEET_RX_SIZE;
+    uint64_t add = (uint64_t)f->o->rate * (uint32_t)(f->now - d->rx_last) / 1000u;
+
+    if (add > 0) {
+        d->rx_budget = add + d->rx_budget > burst ? burst : (uint32_t)add + d->rx_budget;
+        d->rx_last = f->now;
+    }
+    return d->rx_budget;
+}
+
+/* When the link lets a frame's worth through again (ms from now). */
+static int32_t rate_wait(struct fleet *f, struct fleet_dev *d)
+{
+    uint32_t want = FLEET_RX_SIZE > f->o->rate ? f->o->rate : FLEET_RX_SIZE;
+
+    if (rate_budget(f, d) >= want)
+        return 0;
+    return (int32_t)(((uint64_t)(want - d->rx_budget) * 1000u + f->o->rate - 1) / f->o->rate);
+}
+
 static void conn_readable(struct fleet *f, struct fleet_dev *d)
 {
-    int n = fota_posix_tcp_read(d->fd, d->in, sizeof(d->in));
+    size_t max = sizeof(d->in);
     size_t len;
+    int n;
+
+    if (f->o->rate) {
+        max = rate_budget(f, d);
+        if (max == 0)
+            return;
+        if (max > sizeof(d->in))
+            max = sizeof(d->in);
+    }
+    n = fota_posix_tcp_read(d->fd, d->in, max);
+    if (n > 0 && f->o->rate)
+        d->rx_budget -= (uint32_t)n;
 
     if (n == FOTA_E_AGAIN)
         return;
@@ -641,7 +696,7 @@ static void dev_drive(struct fleet *f, struct fleet_dev *d)
         switch (act) {
         case FOTA_AGENT_CONNECT:
             conn_drop(d);
-            conn_start(d);
+            conn_start(f, d);
             break;
         case FOTA_AGENT_SEND:
             if (!conn_send(f, d))
@@ -751,8 +806,14 @@ static int loop(struct fleet *f, struct pollfd *pfd, size_t *slot)
             pfd[np].events = 0;
             if (d->connecting || d->want_write)
                 pfd[np].events |= POLLOUT;
-            if (!d->connecting && d->in_pos == d->in_len)
-                pfd[np].events |= POLLIN;
+            if (!d->connecting && d->in_pos == d->in_len) {
+                int32_t later = f->o->rate ? rate_wait(f, d) : 0;
+
+                if (later == 0)
+                    pfd[np].events |= POLLIN;
+                else if (later < timeout)
+                    timeout = later;
+            }
             pfd[np].revents = 0;
             slot[i] = np++;
         }

@@ -37,6 +37,8 @@ struct fleet_options {
     uint64_t seed;         /* of the fault generator */
     unsigned window;       /* DATA frames in flight the devices grant, 1..64 */
     unsigned backoff_ms;   /* the agent's shortest reconnect delay; 0: its default */
+    unsigned rate;         /* bytes per second each device receives at most (a
+                            * slow link); 0: as fast as the host goes */
     int verbose;           /* a line per boot, cut and session outcome */
 };
 

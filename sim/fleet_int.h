@@ -79,6 +79,9 @@ struct fleet_dev {
     uint8_t in[FLEET_IN_SIZE];
     size_t in_pos, in_len;  /* received bytes the agent has not taken */
     uint32_t wake;          /* the agent's wake_at while waiting */
+    uint32_t rx_budget;     /* --rate: bytes it may receive now */
+    uint32_t rx_last;       /* when the budget was last topped up (ms) */
+    uint64_t cycle_ops;     /* flash operations at the start of this boot cycle */
     int last_errno;         /* of the last failed connection */
     struct fleet_tap tap;
     struct fleet_session sess;
@@ -109,6 +112,7 @@ struct fleet {
     size_t n_addrs;
     uint64_t rng;
     uint32_t now;           /* ms, monotonic */
+    uint64_t cycle_ops;     /* the most flash operations a boot cycle took */
     double t0;
     /* Cut figures over all devices. */
     uint32_t cuts_inside, cuts_between;

@@ -9,7 +9,8 @@
  *   fota-sim device status --flash FILE
  *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
  *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
- *                [--power-cuts P] [--timeout S] [--seed N] [--window N] [-v]
+ *                [--power-cuts P] [--timeout S] [--seed N] [--window N]
+ *                [--backoff MS] [--rate BPS] [-v]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -51,7 +52,8 @@ static const char usage_text[] =
     "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
     "      provisioning file each\n"
     "  run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]\n"
-    "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--backoff MS] [-v]\n"
+    "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--backoff MS]\n"
+    "      [--rate BPS] [-v]\n"
     "      run the devices of SIMDIR against the server until each runs the image\n"
     "      assigned to it: progress, then a table; exit 0 only if all did\n"
     "\n"
@@ -67,6 +69,8 @@ static const char usage_text[] =
     "  --window N           DATA frames of 1 KiB the devices let be in flight\n"
     "                       (1..64, default 4)\n"
     "  --backoff MS         the agent's first reconnect delay (default 1000)\n"
+    "  --rate BPS           bytes per second each device receives at most, as on\n"
+    "                       a slow link (default: no limit)\n"
     "  -v, --verbose        a line per reset, cut and outcome\n";
 
 struct sim_options {
@@ -344,7 +348,8 @@ static int cmd_run(int argc, char **argv)
         {"parallel", required_argument, NULL, 'p'}, {"flaky", required_argument, NULL, 'f'},
         {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
-        {"backoff", required_argument, NULL, 'b'}, {"verbose", no_argument, NULL, 'v'},
+        {"backoff", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
+        {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     struct fleet_options o = {.timeout_s = 300, .window = 4};
@@ -365,6 +370,7 @@ static int cmd_run(int argc, char **argv)
         case 't': bad = parse_unsigned("--timeout", optarg, 1, 86400, &o.timeout_s); break;
         case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.window); break;
         case 'b': bad = parse_unsigned("--backoff", optarg, 1, 60000, &o.backoff_ms); break;
+        case 'R': bad = parse_unsigned("--rate", optarg, 0, 1u << 30, &o.rate); break;
         case 'r':
             bad = parse_unsigned("--seed", optarg, 0, UINT32_MAX, &seed_hi);
             o.seed = seed_hi;

@@ -262,7 +262,8 @@ static void srv_pump(struct srv *s)
 
         if (n > s->image_size - s->next)
             n = s->image_size - s->next;
-        int len = fota_proto_data_encode(p, room, s->next, s->image + s->next, n);
+        const uint8_t *src = s->serve ? s->serve : s->image;
+        int len = fota_proto_data_encode(p, room, s->next, src + s->next, n);
 
         s->data_frames++;
         if (s->corrupt_data_frame && s->data_frames == s->corrupt_data_frame)

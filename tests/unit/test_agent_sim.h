@@ -36,6 +36,7 @@ struct srv {
     void *durable_ctx;
     uint32_t corrupt_data_frame;   /* flip a bit in the N-th DATA frame (1-based) */
     uint32_t skip_data_frame;      /* do not send the N-th DATA frame (a gap) */
+    const uint8_t *serve;          /* DATA from these bytes; NULL: image */
 
     /* per connection */
     int open;

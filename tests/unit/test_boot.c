@@ -254,6 +254,41 @@ static void test_bad_signature_refused(void **state)
     boot_sim_image_free(&bad);
 }
 
+/* Every header, digest and signature byte, and every 13th payload byte,
+ * flipped in turn: the bootloader refuses each image with a reason and
+ * keeps booting v1. */
+static void test_every_flip_refused(void **state)
+{
+    struct fota_boot_result res;
+    struct boot_sim_image bad;
+    uint32_t payload_end = v2.size - FOTA_IMAGE_TRAILER_SIZE;
+    unsigned tried = 0, refused = 0;
+
+    (void)state;
+    boot_sim_image_copy(&bad, &v2);
+    for (uint32_t off = 0; off < v2.size; off++) {
+        if (off >= HDR && off < payload_end && (off - HDR) % 13 && off != payload_end - 1)
+            continue;
+        memcpy(bad.bytes, v2.bytes, v2.size);
+        bad.bytes[off] ^= (uint8_t)(1u << (off % 8));
+        stage(&bad);
+        go(&res);
+        tried++;
+        if (res.record.action == FOTA_BOOT_ACTION_REFUSED && res.record.error < 0 &&
+            (res.record.reason == FOTA_BOOT_REASON_VERIFY_FAILED ||
+             res.record.reason == FOTA_BOOT_REASON_ROLLBACK))
+            refused++;
+        else
+            print_message("byte %u flipped: action %u reason %u error %d\n", (unsigned)off,
+                          res.record.action, res.record.reason, res.record.error);
+        assert_boots(&res, &v1);
+    }
+    print_message("bootloader flips: %u images with one byte flipped, %u refused\n", tried,
+                  refused);
+    assert_int_equal(refused, tried);
+    boot_sim_image_free(&bad);
+}
+
 static void test_bad_digest_refused(void **state)
 {
     struct fota_boot_result res;
@@ -531,6 +566,7 @@ int main(void)
         T(test_confirm_v1_then_install_v3),
         T(test_bad_signature_refused),
         T(test_bad_digest_refused),
+        T(test_every_flip_refused),
         T(test_other_key_refused),
         T(test_rollback_refused),
         T(test_wrong_load_address_refused),
