@@ -107,7 +107,7 @@ static int manifest_check(struct fota_agent *a, const struct fota_proto_offer *o
     err = fota_boot_state_read(&cfg->boot, &st);
     if (err < 0)
         return err;
-    if (0)
+    if (o->header.security_counter < st.counter)
         return FOTA_E_ROLLBACK;
     return 0;
 }
@@ -188,7 +188,7 @@ void fota_agent_data_take(struct fota_agent *a, const uint8_t *body, size_t len)
         return;
     }
     a->bytes_received += (uint32_t)d.len;
-    if (d.offset + d.len <= expect) {
+    if (d.offset > expect || d.offset + d.len <= expect) {
         a->ack_due = 1; /* not the next bytes: drop, say what is held */
         return;
     }

@@ -143,6 +143,7 @@ int fota_agent_boot_refresh(struct fota_agent *a)
             a->p.boot_report_seq = ++a->p.report_seq;
     } else if (phase == FOTA_AGENT_PHASE_CONFIRM_WAIT && !st.trial) {
         phase = FOTA_AGENT_PHASE_CONFIRM;
+        a->p.boot_report_seq = ++a->p.report_seq;
     }
     /* A new outcome: the held download was installed, swapped out or
      * refused; forget it (a fresh page, as for every change of image). */

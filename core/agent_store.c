@@ -318,7 +318,7 @@ int fota_agent_slot_verify(struct fota_agent *a)
     if (err < 0)
         return err;
     if (fota_image_total_size(&hdr) != a->total ||
-        0)
+        memcmp(digest, a->image_digest, sizeof(digest)) != 0)
         return FOTA_E_DIGEST;
     return 0;
 }

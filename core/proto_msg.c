@@ -200,7 +200,7 @@ int fota_proto_hello_parse(struct fota_proto_hello *out, const uint8_t *body,
     memcpy(out->id, p, out->id_len);
     p += out->id_len;
     out->model_len = *p++;
-    if (out->model_len > FOTA_PROTO_MODEL_MAX)
+    if (out->model_len > FOTA_PROTO_MODEL_MAX || len != hello_size(out))
         return FOTA_E_PROTO;
     memcpy(out->model, p, out->model_len);
     p += out->model_len;

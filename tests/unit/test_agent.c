@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -261,6 +262,80 @@ static void test_reset_before_reported(void **state)
     assert_int_equal(reboot().record.action, FOTA_BOOT_ACTION_INSTALLED);
     assert_int_equal(dev_run(&dev, &srv, 100000), RUN_IDLE);
     assert_int_equal(srv_last_report(&srv)->event, FOTA_PROTO_EV_INSTALLED);
+}
+
+/* Finds the first program of the bootloader's state pages (the mark). */
+struct mark_finder {
+    uint32_t lo, hi;
+    uint64_t op;
+};
+
+static void find_mark(void *arg, uint64_t op, enum fota_posix_flash_op kind, uint32_t addr,
+                      uint32_t len)
+{
+    struct mark_finder *m = arg;
+
+    (void)len;
+    if (m->op == 0 && kind == FOTA_POSIX_FLASH_PROG && addr >= m->lo && addr < m->hi)
+        m->op = op;
+}
+
+/* A second update whose mark never reached flash (power cut on it): after
+ * the reset the agent verifies and marks again, and does not take the old
+ * boot record (v2's install, already reported) for a new outcome. */
+static void test_mark_lost(void **state)
+{
+    static struct boot_sim_image v3;
+    struct mark_finder m = {0};
+    struct fota_posix_flash *f = &dev.sim.flash;
+    uint8_t *snapshot = malloc(f->flash.size);
+    uint64_t base;
+
+    (void)state;
+    assert_non_null(snapshot);
+    assert_int_equal(dev_run_sessions(&dev, &srv, 2), RUN_RESET);
+    reboot();
+    assert_int_equal(fota_boot_confirm(&dev.sim.cfg), 0);
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_IDLE); /* INSTALLED, CONFIRMED */
+    assert_int_equal(srv.n_reports, 3);
+    dev_image(&dev, &v3, 3, 3, 1500, 3);
+    srv_assign(&srv, v3.bytes, v3.size);
+
+    /* A dry run finds which operation marks v3 pending. */
+    memcpy(snapshot, f->mem, f->flash.size);
+    base = f->ops;
+    m.lo = dev.sim.cfg.layout.state_addr;
+    m.hi = m.lo + FOTA_BOOT_STATE_PAGES * f->flash.page_size;
+    f->trace = find_mark;
+    f->trace_arg = &m;
+    dev.now += dev.last_idle;
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_RESET);
+    f->trace = NULL;
+    assert_true(m.op > base);
+
+    /* Again from the same flash, the power going at the mark. */
+    memcpy(f->mem, snapshot, f->flash.size);
+    assert_int_equal(dev_boot(&dev), 0);
+    srv.n_reports = 0;
+    fota_posix_flash_cut_at(f, f->ops + (m.op - base), 0, 1);
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_POWER_CUT);
+    fota_posix_flash_power_on(f);
+    assert_false(boot_state().pending);
+    assert_int_equal(dev_boot(&dev), 0);
+    assert_int_equal(dev_run_sessions(&dev, &srv, 2), RUN_RESET);
+    assert_true(boot_state().pending);
+    assert_true(secondary_holds(&v3));
+    /* Only DOWNLOADED reports for v3: nothing about v2 again. */
+    for (unsigned i = 0; i < srv.n_reports; i++) {
+        assert_int_equal(srv.reports[i].event, FOTA_PROTO_EV_DOWNLOADED);
+        assert_int_equal(srv.reports[i].version.major, 3);
+    }
+    assert_int_equal(reboot().record.action, FOTA_BOOT_ACTION_INSTALLED);
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_IDLE);
+    assert_int_equal(srv_last_report(&srv)->event, FOTA_PROTO_EV_INSTALLED);
+    assert_int_equal(srv_last_report(&srv)->version.major, 3);
+    boot_sim_image_free(&v3);
+    free(snapshot);
 }
 
 /* ---- the window and the link ---- */
@@ -690,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revert, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_boot_refused, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_reset_before_reported, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_mark_lost, world_small, world_close),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_stm32_layout),
         cmocka_unit_test_setup_teardown(test_refuse_bad_signature_manifest, world_small,

@@ -35,6 +35,7 @@ struct power_case {
     uint32_t payload;
     uint32_t record_every; /* agent config; 0: a page */
     unsigned stride;       /* cut at every stride-th operation */
+    unsigned double_cuts;  /* then cut again at each of the first n after the reset */
 };
 
 /* What each operation of the clean run was. */
@@ -118,7 +119,7 @@ static int is_compaction(uint64_t op)
 }
 
 struct sweep_stats {
-    unsigned long runs, cut_pending, log_lost;
+    unsigned long runs, cut_pending, log_lost, double_cuts;
     uint32_t max_refetch;
 };
 
@@ -154,6 +155,7 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
         assert_true(srv_count_reports(&srv, FOTA_PROTO_EV_DOWNLOADED) >= 1);
     assert_int_equal(srv.proto_errors, 0);
     assert_int_equal(srv.acks_ahead, 0);
+    assert_int_equal(srv_count_reports(&srv, FOTA_PROTO_EV_REFUSED), 0);
     /* Fetched twice: what was in flight, what was received but not yet
      * recorded, and the frame being written. A cut while the progress page
      * itself is erased may lose the log: the download starts over. */
@@ -172,6 +174,40 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
     assert_true(srv.data_bytes - v2.size <= bound);
     if (srv.data_bytes - v2.size > st->max_refetch && !is_compaction(at))
         st->max_refetch = srv.data_bytes - v2.size;
+    st->runs++;
+    dev_close(&dev);
+}
+
+/* Two cuts: at operation `at` of the download, then at operation `second`
+ * of what the agent does after the reset (the resume and its repair of a
+ * half-written page, typically). Still never a bad image pending, and the
+ * download still completes. */
+static void run_double_cut(const struct power_case *c, uint64_t at, uint64_t second,
+                           struct sweep_stats *st)
+{
+    int r;
+
+    world_open(c);
+    fota_posix_flash_cut_at(&dev.sim.flash, at, 1, (uint32_t)at);
+    assert_int_equal(dev_run_sessions(&dev, &srv, 6), RUN_POWER_CUT);
+    assert_int_equal(dev_boot(&dev), 0);
+    fota_posix_flash_cut_at(&dev.sim.flash, dev.sim.flash.ops + second, 1,
+                            (uint32_t)(at * 31u + second));
+    r = dev_run_sessions(&dev, &srv, 6);
+    fota_posix_flash_power_on(&dev.sim.flash);
+    if (pending())
+        assert_true(secondary_holds_v2());
+    if (r == RUN_POWER_CUT) {
+        assert_int_equal(dev_boot(&dev), 0);
+        r = dev_run_sessions(&dev, &srv, 8);
+        st->double_cuts++;
+    }
+    assert_int_equal(r, RUN_RESET);
+    assert_true(pending());
+    assert_true(secondary_holds_v2());
+    assert_int_equal(srv.acks_ahead, 0);
+    /* A genuine image is never refused: nothing recorded was lost. */
+    assert_int_equal(srv_count_reports(&srv, FOTA_PROTO_EV_REFUSED), 0);
     st->runs++;
     dev_close(&dev);
 }
@@ -195,6 +231,8 @@ static void download_sweep(const struct power_case *c, struct sweep_stats *st)
         run_download_cut(c, at, 0, (uint32_t)at, st);
         run_download_cut(c, at, 1, (uint32_t)at * 7u + 1u, st);
         run_download_cut(c, at, (uint32_t)(at * 2654435761u % 64u), (uint32_t)at * 13u, st);
+        for (uint64_t second = 1; c->double_cuts && second <= c->double_cuts; second++)
+            run_double_cut(c, at, second, st);
     }
     printf("  window %2u, %4u-byte frames, image %6u, record every %4u: %4llu ops, "
            "most fetched twice %u\n", c->window, frame_bytes(c), v2.size,
@@ -207,11 +245,11 @@ static void download_sweep(const struct power_case *c, struct sweep_stats *st)
 static void test_power_cut_download(void **state)
 {
     static const struct power_case cases[] = {
-        {DEV_SMALL, 4, 256, 0, 1701, 0, 1},
-        {DEV_SMALL, 1, 256, 101, 1701, 0, 1},
-        {DEV_SMALL, 64, 256, 31, 1600, 64, 1},
-        {DEV_SMALL, 2, 256, 1, 301, 0, 1}, /* a byte per frame */
-        {DEV_STM32, 4, 1034, 0, 40 * 1024 + 1, 0, 1},
+        {DEV_SMALL, 4, 256, 0, 1701, 0, 1, 10},
+        {DEV_SMALL, 1, 256, 101, 1701, 0, 1, 6},
+        {DEV_SMALL, 64, 256, 31, 1600, 64, 1, 0},
+        {DEV_SMALL, 2, 256, 1, 301, 0, 1, 0}, /* a byte per frame */
+        {DEV_STM32, 4, 1034, 0, 40 * 1024 + 1, 0, 1, 4},
     };
     struct sweep_stats st = {0};
     clock_t start = clock();
@@ -221,15 +259,15 @@ static void test_power_cut_download(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         download_sweep(&cases[i], &st);
     printf("power cut during download: %lu runs, %lu left the image pending, "
-           "%lu lost the progress log, %.2f s\n", st.runs, st.cut_pending, st.log_lost,
-           (double)(clock() - start) / CLOCKS_PER_SEC);
+           "%lu lost the progress log, %lu cut twice, %.2f s\n", st.runs, st.cut_pending,
+           st.log_lost, st.double_cuts, (double)(clock() - start) / CLOCKS_PER_SEC);
 }
 
 /* After the install: cut the session that reports INSTALLED (and records
  * the phases), reset, and check the events still reach the server. */
 static void test_power_cut_reports(void **state)
 {
-    static const struct power_case c = {DEV_SMALL, 4, 256, 0, 1701, 0, 1};
+    static const struct power_case c = {DEV_SMALL, 4, 256, 0, 1701, 0, 1, 0};
     struct fota_boot_result res;
     uint64_t base, ops;
     unsigned long runs = 0, dup_installed = 0;

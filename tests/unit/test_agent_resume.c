@@ -80,6 +80,7 @@ static void check_done(const struct link_case *c, unsigned cuts, uint32_t *max_r
     assert_true(st.pending);
     assert_true(boot_sim_holds(&dev.sim, dev.sim.cfg.layout.secondary_addr, &v2));
     assert_int_equal(srv_count_reports(&srv, FOTA_PROTO_EV_DOWNLOADED), 1);
+    assert_int_equal(srv.n_reports, 1); /* nothing refused, nothing failed */
     assert_int_equal(srv.proto_errors, 0);
     assert_int_equal(srv.acks_ahead, 0);
     assert_true(srv.max_inflight <= c->window);
