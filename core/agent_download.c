@@ -107,6 +107,9 @@ static int manifest_check(struct fota_agent *a, const struct fota_proto_offer *o
     err = fota_boot_state_read(&cfg->boot, &st);
     if (err < 0)
         return err;
+    /* On trial, the secondary holds the image a revert needs: not now. */
+    if (st.trial)
+        return FOTA_E_STATE;
     if (o->header.security_counter < st.counter)
         return FOTA_E_ROLLBACK;
     return 0;
@@ -145,6 +148,10 @@ void fota_agent_offer_check(struct fota_agent *a)
         err = manifest_check(a, &o);
     if (err == FOTA_E_IO) {
         flash_failed(a, err);
+        return;
+    }
+    if (err == FOTA_E_STATE) {
+        fota_agent_fail(a, err, FOTA_PROTO_E_REFUSED); /* back off, ask again */
         return;
     }
     if (err < 0) {

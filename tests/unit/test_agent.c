@@ -507,6 +507,28 @@ static void test_refuse_rollback(void **state)
     assert_int_equal(srv.n_requests, 0);
 }
 
+/* While the running image is on trial the secondary holds the image a
+ * revert needs: the offer is declined (ERROR REFUSED, nothing reported,
+ * nothing written) and taken after the back-off once the image confirmed. */
+static void test_trial_defers_download(void **state)
+{
+    struct fota_boot_state st = boot_state();
+
+    (void)state;
+    st.trial = 1;
+    assert_int_equal(fota_boot_state_write(&dev.sim.cfg, &st), 0);
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_IDLE);
+    assert_true(secondary_untouched());
+    assert_int_equal(srv.n_requests, 0);
+    assert_int_equal(srv_count_reports(&srv, FOTA_PROTO_EV_REFUSED), 0);
+    assert_int_equal(srv.device_errors, 1);
+    assert_true(dev.last_idle < 3600u * 1000u); /* the back-off, not the poll */
+    assert_int_equal(fota_boot_confirm(&dev.sim.cfg), 0);
+    dev.now += dev.last_idle;
+    assert_int_equal(dev_run(&dev, &srv, 100000), RUN_RESET);
+    check_download(&v2);
+}
+
 static void test_refuse_address(void **state)
 {
     (void)state;
@@ -776,6 +798,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuse_other_image, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_data_gap, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_refuse_rollback, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_trial_defers_download, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_refuse_address, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_refuse_too_big, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_nothing_idle, world_small, world_close),
