@@ -265,7 +265,12 @@ static void session_end(struct fota_agent *a)
             a->reports[i].state = FOTA_AGENT_REPORT_DUE;
     if (a->state != FOTA_AGENT_ST_RESET)
         a->state = a->reset_after ? FOTA_AGENT_ST_RESET : FOTA_AGENT_ST_IDLE;
-    a->wake_at = a->now + (a->poll_delay ? a->poll_delay : a->retry_delay);
+    /* A report the server has not acknowledged (the connection broke after
+     * NOTHING, or after a refusal) goes out after the back-off, not after
+     * the poll interval. */
+    a->wake_at = a->now + (a->poll_delay && !fota_agent_reports_outstanding(a)
+                               ? a->poll_delay
+                               : a->retry_delay);
 }
 
 static int session_start(struct fota_agent *a)

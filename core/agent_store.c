@@ -289,32 +289,20 @@ int fota_agent_slot_finish(struct fota_agent *a)
     return 0;
 }
 
-struct slot_reader {
-    const struct fota_flash *flash;
-    uint32_t addr;
-};
-
-static int slot_read(void *ctx, uint32_t offset, void *buf, uint32_t len)
-{
-    const struct slot_reader *slot = ctx;
-
-    return slot->flash->read(slot->flash->ctx, slot->addr + offset, buf, len);
-}
-
 int fota_agent_slot_verify(struct fota_agent *a)
 {
     const struct fota_agent_config *cfg = a->cfg;
-    struct slot_reader slot = {cfg->boot.flash, cfg->boot.layout.secondary_addr};
-    struct fota_image_source src = {.ctx = &slot, .read = slot_read, .size = a->total};
+    const struct fota_flash *fl = cfg->boot.flash;
+    uint32_t addr = cfg->boot.layout.secondary_addr;
     struct fota_image_header hdr;
     uint8_t digest[FOTA_PROTO_DIGEST_SIZE];
-    int err = fota_image_verify(&src, cfg->boot.public_key, cfg->scratch,
-                                cfg->scratch_size, &hdr);
+    int err = fota_image_verify_flash(fl, addr, a->total, cfg->boot.public_key, cfg->scratch,
+                                      cfg->scratch_size, &hdr);
 
     if (err < 0)
         return err;
     /* A different image, validly signed, is still not the one offered. */
-    err = slot_read(&slot, hdr.header_size + hdr.payload_size, digest, sizeof(digest));
+    err = fl->read(fl->ctx, addr + hdr.header_size + hdr.payload_size, digest, sizeof(digest));
     if (err < 0)
         return err;
     if (fota_image_total_size(&hdr) != a->total ||

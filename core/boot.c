@@ -70,34 +70,19 @@ int fota_boot_config_check(const struct fota_boot_config *cfg)
 
 /* ---- images in the slots ---- */
 
-struct slot_reader {
-    const struct fota_flash *flash;
-    uint32_t addr;
-};
-
-static int slot_read(void *ctx, uint32_t offset, void *buf, uint32_t len)
-{
-    const struct slot_reader *slot = ctx;
-
-    return slot->flash->read(slot->flash->ctx, slot->addr + offset, buf, len);
-}
-
 /* Whether the image in the slot at addr may boot from the primary: signed
  * with the key, linked for the primary, counter not below the stored one.
  * Returns the flash's error, or 0 with *verdict 0 or the reason it may not. */
 static int slot_verify(const struct fota_boot_config *cfg, uint32_t addr, uint32_t counter,
                        struct fota_image_header *hdr, int *verdict)
 {
-    struct slot_reader slot = {cfg->flash, addr};
-    struct fota_image_source src = {
-        .ctx = &slot,
-        .read = slot_read,
-        .size = cfg->layout.secondary_pages * cfg->flash->page_size,
-    };
+    /* Images arrive through the secondary: none is larger than it. */
+    uint32_t size = cfg->layout.secondary_pages * cfg->flash->page_size;
     int err;
 
     memset(hdr, 0, sizeof(*hdr));
-    err = fota_image_verify(&src, cfg->public_key, cfg->buf, cfg->buf_size, hdr);
+    err = fota_image_verify_flash(cfg->flash, addr, size, cfg->public_key, cfg->buf,
+                                  cfg->buf_size, hdr);
     if (err == FOTA_E_IO)
         return err;
     if (err == FOTA_E_TRUNCATED) /* the source is the whole slot */

@@ -234,6 +234,30 @@ int fota_image_verify(const struct fota_image_source *src,
                                       trailer + FOTA_IMAGE_DIGEST_SIZE, pub);
 }
 
+/* Where in flash an image source reads: addr is the image's first byte. */
+struct flash_at {
+    const struct fota_flash *flash;
+    uint32_t addr;
+};
+
+static int flash_at_read(void *ctx, uint32_t offset, void *buf, uint32_t len)
+{
+    const struct flash_at *at = ctx;
+
+    return at->flash->read(at->flash->ctx, at->addr + offset, buf, len);
+}
+
+int fota_image_verify_flash(const struct fota_flash *fl, uint32_t addr, uint32_t size,
+                            const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
+                            uint8_t *buf, uint32_t buf_size,
+                            struct fota_image_header *hdr)
+{
+    struct flash_at at = {fl, addr};
+    struct fota_image_source src = {.ctx = &at, .read = flash_at_read, .size = size};
+
+    return fota_image_verify(&src, pub, buf, buf_size, hdr);
+}
+
 int fota_version_compare(const struct fota_version *a, const struct fota_version *b)
 {
     if (a->major != b->major)

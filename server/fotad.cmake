@@ -13,4 +13,4 @@ target_compile_definitions(fotad PRIVATE
   _GNU_SOURCE
   FOTAD_VERSION="${PROJECT_VERSION}"
 )
-target_link_libraries(fotad PRIVATE fota_store fota_core PkgConfig::SODIUM m)
+target_link_libraries(fotad PRIVATE fota_store fota_host fota_core PkgConfig::SODIUM m)

@@ -13,17 +13,16 @@
  *   any      --no answer for idle_ms, peer closed, error--> close
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "fota/error.h"
 #include "fota/image.h"
 #include "fota/sha256.h"
+#include "host.h"
 
 #include "legacy.h"
 #include "log.h"
@@ -369,53 +368,15 @@ static int mem_read(void *ctx, uint32_t offset, void *buf, uint32_t len)
     return 0;
 }
 
+/* The whole file, if it can be an image the legacy protocol carries. */
 static int read_whole(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen)
 {
-    struct stat st;
-    size_t got = 0;
-    uint8_t *buf;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t max = LEGACY_MAX_IMAGE + FOTA_IMAGE_MAX_HEADER_SIZE + FOTA_IMAGE_TRAILER_SIZE;
+    int rc = host_read_file(path, max, data, size, err, errlen);
 
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if ((uintmax_t)st.st_size > LEGACY_MAX_IMAGE + FOTA_IMAGE_MAX_HEADER_SIZE +
-                                    FOTA_IMAGE_TRAILER_SIZE) {
-        snprintf(err, errlen, "%s: too large for the legacy protocol (%jd bytes)", path,
-                 (intmax_t)st.st_size);
-        close(fd);
-        return -1;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        close(fd);
-        return -1;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "%s: read error at byte %zu: %s", path, got,
-                     n < 0 ? strerror(errno) : "file shrank");
-            free(buf);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *data = buf;
-    *size = got;
-    return 0;
+    if (rc == HOST_E_TOO_BIG)
+        snprintf(err, errlen, "%s: too large for the legacy protocol (%zu bytes)", path, *size);
+    return rc == 0 ? 0 : -1;
 }
 
 int legacy_image_load(const char *path, const uint8_t *pub, uint8_t **data, size_t *size,

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "log.h"
 
 static enum log_level log_min = LOG_LVL_INFO;
@@ -54,22 +55,6 @@ void log_close(void)
     log_fd = -1;
 }
 
-/* Writes all of buf, retrying short writes; a log that cannot be written is
- * not worth failing the daemon for, so errors are dropped. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 /* Appends s to line at *pos (capacity cap), each byte outside printable
  * ASCII as '?'. */
 static void put_clean(char *line, size_t cap, size_t *pos, const char *s)
@@ -111,8 +96,9 @@ void log_event(enum log_level level, const char *who, const char *fmt, ...)
         memcpy(line + (pos >= cap ? cap - 3 : pos - 3), "...", 3);
     line[pos++] = '\n';
 
-    write_all(STDERR_FILENO, line, pos);
+    /* A log that cannot be written is not worth failing the daemon for. */
+    (void)host_write_all(STDERR_FILENO, line, pos);
     if (log_fd >= 0)
-        write_all(log_fd, line, pos);
+        (void)host_write_all(log_fd, line, pos);
     errno = saved_errno;
 }

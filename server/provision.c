@@ -14,20 +14,6 @@
 #include "provision.h"
 #include "store_int.h"
 
-static int fail(char *msg, size_t size, int err, const char *fmt, ...) STORE_PRINTF(4, 5);
-
-static int fail(char *msg, size_t size, int err, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (msg != NULL && size > 0) {
-        va_start(ap, fmt);
-        vsnprintf(msg, size, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
 void provision_wipe(struct provision *p)
 {
     sodium_memzero(p, sizeof(*p));
@@ -40,15 +26,15 @@ int provision_format(const struct provision *p, char *buf, size_t size, char *ms
     int n;
 
     if (store_id_check(p->id) != 0)
-        return fail(msg, msg_size, STORE_E_INVAL, "bad device id '%s'", p->id);
+        return host_fail(msg, msg_size, STORE_E_INVAL, "bad device id '%s'", p->id);
     if (store_server_check(p->server) != 0)
-        return fail(msg, msg_size, STORE_E_INVAL, "device %s: %s", p->id,
-                    p->server[0] ? "bad server address (HOST:PORT expected)"
-                                 : "no server address");
+        return host_fail(msg, msg_size, STORE_E_INVAL, "device %s: %s", p->id,
+                         p->server[0] ? "bad server address (HOST:PORT expected)"
+                                      : "no server address");
     if (!p->has_public_key)
-        return fail(msg, msg_size, STORE_E_INVAL, "device %s: no public key", p->id);
-    store_hex(secret, p->secret, STORE_SECRET_SIZE);
-    store_hex(pub, p->public_key, STORE_KEY_SIZE);
+        return host_fail(msg, msg_size, STORE_E_INVAL, "device %s: no public key", p->id);
+    host_hex(secret, p->secret, STORE_SECRET_SIZE);
+    host_hex(pub, p->public_key, STORE_KEY_SIZE);
     n = snprintf(buf, size,
                  "# fota provisioning file for device %s\n"
                  "# Keep it secret: it holds the device's key.\n"
@@ -59,8 +45,8 @@ int provision_format(const struct provision *p, char *buf, size_t size, char *ms
                  p->id, p->id, secret, p->server, pub);
     sodium_memzero(secret, sizeof(secret));
     if (n < 0 || (size_t)n >= size)
-        return fail(msg, msg_size, STORE_E_INVAL, "device %s: provisioning text too long",
-                    p->id);
+        return host_fail(msg, msg_size, STORE_E_INVAL, "device %s: provisioning text too long",
+                         p->id);
     return n;
 }
 
@@ -79,25 +65,26 @@ static int provision_value(struct provision *p, int key, const char *value, unsi
     switch (key) {
     case KEY_ID:
         if (store_id_check(value) != 0)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: bad id '%s': 1 to %d "
-                        "printable characters without spaces", line, value, STORE_ID_MAX);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: bad id '%s': 1 to %d "
+                             "printable characters without spaces", line, value, STORE_ID_MAX);
         snprintf(p->id, sizeof(p->id), "%s", value);
         return 0;
     case KEY_SECRET:
-        if (store_unhex(p->secret, STORE_SECRET_SIZE, value) != 0)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: secret must be %d hex digits",
-                        line, 2 * STORE_SECRET_SIZE);
+        if (host_unhex(p->secret, STORE_SECRET_SIZE, value, strlen(value)) !=
+            STORE_SECRET_SIZE)
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: secret must be %d hex digits",
+                             line, 2 * STORE_SECRET_SIZE);
         return 0;
     case KEY_SERVER:
         if (store_server_check(value) != 0)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: bad server '%s': HOST:PORT "
-                        "expected", line, value);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: bad server '%s': HOST:PORT "
+                             "expected", line, value);
         snprintf(p->server, sizeof(p->server), "%s", value);
         return 0;
     default:
-        if (store_unhex(p->public_key, STORE_KEY_SIZE, value) != 0)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: public_key must be %d hex "
-                        "digits", line, 2 * STORE_KEY_SIZE);
+        if (host_unhex(p->public_key, STORE_KEY_SIZE, value, strlen(value)) != STORE_KEY_SIZE)
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: public_key must be %d hex "
+                             "digits", line, 2 * STORE_KEY_SIZE);
         p->has_public_key = 1;
         return 0;
     }
@@ -114,7 +101,7 @@ int provision_parse(struct provision *p, const char *text, size_t len, char *msg
 
     memset(p, 0, sizeof(*p));
     if (memchr(text, '\0', len) != NULL)
-        return fail(msg, msg_size, STORE_E_INVAL, "not a text file (NUL byte)");
+        return host_fail(msg, msg_size, STORE_E_INVAL, "not a text file (NUL byte)");
     while (at < len) {
         const char *start = text + at, *nl = memchr(start, '\n', len - at);
         size_t n = nl ? (size_t)(nl - start) : len - at;
@@ -123,7 +110,7 @@ int provision_parse(struct provision *p, const char *text, size_t len, char *msg
         at += n + (nl != NULL);
         line++;
         if (n >= sizeof(line_buf))
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: too long", line);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: too long", line);
         memcpy(line_buf, start, n);
         line_buf[n] = '\0';
         if (n > 0 && line_buf[n - 1] == '\r')
@@ -134,7 +121,7 @@ int provision_parse(struct provision *p, const char *text, size_t len, char *msg
             continue;
         eq = strchr(key, '=');
         if (eq == NULL)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: expected 'key = value'", line);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: expected 'key = value'", line);
         for (end = eq; end > key && is_blank(end[-1]); end--)
             ;
         *end = '\0';
@@ -149,8 +136,8 @@ int provision_parse(struct provision *p, const char *text, size_t len, char *msg
         if (k == KEY_COUNT)
             continue; /* a key of a later version */
         if (seen[k]++)
-            return fail(msg, msg_size, STORE_E_INVAL, "line %u: %s given twice", line,
-                        key_names[k]);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "line %u: %s given twice", line,
+                             key_names[k]);
         err = provision_value(p, k, value, line, msg, msg_size);
         if (err != 0) {
             sodium_memzero(line_buf, sizeof(line_buf));
@@ -162,7 +149,7 @@ int provision_parse(struct provision *p, const char *text, size_t len, char *msg
     for (k = 0; k < KEY_COUNT; k++)
         if (!seen[k]) {
             provision_wipe(p);
-            return fail(msg, msg_size, STORE_E_INVAL, "no %s line", key_names[k]);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "no %s line", key_names[k]);
         }
     return 0;
 }
@@ -176,7 +163,7 @@ int provision_read(const char *path, struct provision *p, char *msg, size_t msg_
 
     memset(p, 0, sizeof(*p));
     if (fd < 0)
-        return fail(msg, msg_size, STORE_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        return host_fail(msg, msg_size, STORE_E_IO, "%s: cannot open: %s", path, strerror(errno));
     for (;;) {
         ssize_t n = read(fd, buf + len, sizeof(buf) - len);
 
@@ -185,7 +172,7 @@ int provision_read(const char *path, struct provision *p, char *msg, size_t msg_
         if (n < 0) {
             err = errno;
             close(fd);
-            return fail(msg, msg_size, STORE_E_IO, "%s: read error: %s", path, strerror(err));
+            return host_fail(msg, msg_size, STORE_E_IO, "%s: read error: %s", path, strerror(err));
         }
         if (n == 0)
             break;
@@ -193,15 +180,15 @@ int provision_read(const char *path, struct provision *p, char *msg, size_t msg_
         if (len == sizeof(buf)) {
             close(fd);
             sodium_memzero(buf, sizeof(buf));
-            return fail(msg, msg_size, STORE_E_INVAL, "%s: too large for a provisioning "
-                        "file (more than %d bytes)", path, PROVISION_FILE_MAX);
+            return host_fail(msg, msg_size, STORE_E_INVAL, "%s: too large for a provisioning "
+                             "file (more than %d bytes)", path, PROVISION_FILE_MAX);
         }
     }
     close(fd);
     err = provision_parse(p, buf, len, why, sizeof(why));
     sodium_memzero(buf, sizeof(buf));
     if (err != 0)
-        return fail(msg, msg_size, err, "%s: %s", path, why);
+        return host_fail(msg, msg_size, err, "%s: %s", path, why);
     return 0;
 }
 
@@ -213,7 +200,7 @@ int provision_write(const char *path, const struct provision *p, int no_clobber,
     int n = provision_format(p, buf, sizeof(buf), why, sizeof(why)), err;
 
     if (n < 0)
-        return fail(msg, msg_size, n, "%s: %s", path, why);
+        return host_fail(msg, msg_size, n, "%s: %s", path, why);
     err = store_file_write_atomic(path, buf, (size_t)n, 0600, no_clobber, msg, msg_size);
     sodium_memzero(buf, sizeof(buf));
     return err;

@@ -231,45 +231,6 @@ int store_bind_version(sqlite3_stmt *s, int first, const struct fota_version *v)
     return rc;
 }
 
-void store_hex(char *out, const uint8_t *in, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int store_unhex(uint8_t *out, size_t len, const char *hex)
-{
-    size_t i;
-
-    if (strlen(hex) != 2 * len)
-        return -1;
-    for (i = 0; i < len; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 int store_mkdir(const char *path, unsigned mode)
 {
     struct stat sb;
@@ -296,19 +257,6 @@ static char *path_join(const char *dir, const char *name)
     p[a] = '/';
     memcpy(p + a + 1, name, b + 1);
     return p;
-}
-
-static void msg_set(char *msg, size_t size, const char *fmt, ...) STORE_PRINTF(3, 4);
-
-static void msg_set(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (msg == NULL || size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
 }
 
 /* Creates DATADIR, its subdirectories and an empty database file with mode
@@ -435,19 +383,16 @@ int store_open(struct store **out, const char *datadir, const struct store_confi
     if (cfg == NULL)
         cfg = &defaults;
     if (datadir == NULL || datadir[0] == '\0') {
-        msg_set(msg, msg_size, "no data directory given");
-        return STORE_E_INVAL;
+        return host_fail(msg, msg_size, STORE_E_INVAL, "no data directory given");
     }
     if (sodium_init() < 0) {
-        msg_set(msg, msg_size, "libsodium failed to initialise");
-        return STORE_E_IO;
+        return host_fail(msg, msg_size, STORE_E_IO, "libsodium failed to initialise");
     }
     st = calloc(1, sizeof(*st));
     if (st == NULL || (st->datadir = strdup(datadir)) == NULL ||
         (st->db_path = path_join(datadir, STORE_DB_NAME)) == NULL) {
-        msg_set(msg, msg_size, "out of memory");
         store_close(st);
-        return STORE_E_NOMEM;
+        return host_fail(msg, msg_size, STORE_E_NOMEM, "out of memory");
     }
     st->busy_ms = cfg->busy_timeout_ms ? cfg->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
     if (cfg->create) {
@@ -469,7 +414,7 @@ int store_open(struct store **out, const char *datadir, const struct store_confi
     if (err == 0)
         err = db_setup(st);
     if (err != 0) {
-        msg_set(msg, msg_size, "%s", st->msg);
+        host_fail(msg, msg_size, err, "%s", st->msg);
         store_close(st);
         return err;
     }
@@ -643,7 +588,7 @@ int store_settings_get(struct store *st, struct store_settings *set)
     if (r < 0)
         return r;
     if (r == 1) {
-        if (store_unhex(set->public_key, STORE_KEY_SIZE, hex) != 0)
+        if (host_unhex(set->public_key, STORE_KEY_SIZE, hex, strlen(hex)) != STORE_KEY_SIZE)
             return store_fail(st, STORE_E_IO, "%s: the stored public key is malformed",
                               st->db_path);
         set->has_public_key = 1;
@@ -656,7 +601,7 @@ int store_set_public_key(struct store *st, const uint8_t pub[STORE_KEY_SIZE])
 {
     char hex[2 * STORE_KEY_SIZE + 1];
 
-    store_hex(hex, pub, STORE_KEY_SIZE);
+    host_hex(hex, pub, STORE_KEY_SIZE);
     return setting_set(st, SETTING_PUBLIC_KEY, hex);
 }
 
@@ -768,88 +713,15 @@ void store_version_format(char *buf, size_t size, const struct fota_version *v)
 
 /* ==== files ================================================================== */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int store_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
                             int no_clobber, char *msg, size_t msg_size)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) : 0;
-    char *tmp = malloc(strlen(path) + 48), *dir = malloc(dir_len + 2);
-    int fd = -1, err = 0, n;
-
-    if (tmp == NULL || dir == NULL) {
-        msg_set(msg, msg_size, "%s: out of memory", path);
-        err = STORE_E_NOMEM;
-        goto out;
+    switch (host_write_file_atomic(path, data, len, mode, no_clobber, msg, msg_size)) {
+    case 0: return 0;
+    case HOST_E_EXISTS: return STORE_E_EXISTS;
+    case HOST_E_NOMEM: return STORE_E_NOMEM;
+    default: return STORE_E_IO;
     }
-    if (slash != NULL) {
-        memcpy(dir, path, dir_len ? dir_len : 1);
-        dir[dir_len ? dir_len : 1] = '\0';
-    } else {
-        strcpy(dir, ".");
-    }
-    if (no_clobber && access(path, F_OK) == 0) {
-        msg_set(msg, msg_size, "%s: already exists", path);
-        err = STORE_E_EXISTS;
-        goto out;
-    }
-    for (n = 0; n < 100 && fd < 0; n++) {
-        sprintf(tmp, "%s.tmp%ld.%d", path, (long)getpid(), n);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        msg_set(msg, msg_size, "%s: cannot create a temporary file: %s", path,
-                strerror(errno));
-        err = STORE_E_IO;
-        goto out;
-    }
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        msg_set(msg, msg_size, "%s: write error: %s", path, strerror(errno));
-        close(fd);
-        err = STORE_E_IO;
-    } else if (close(fd) != 0) {
-        msg_set(msg, msg_size, "%s: write error: %s", path, strerror(errno));
-        err = STORE_E_IO;
-    } else if (no_clobber) {
-        /* link() never replaces: a file created meanwhile is kept. */
-        if (link(tmp, path) != 0) {
-            err = errno == EEXIST ? STORE_E_EXISTS : STORE_E_IO;
-            msg_set(msg, msg_size, "%s: %s", path,
-                    errno == EEXIST ? "already exists" : strerror(errno));
-        }
-    } else if (rename(tmp, path) != 0) {
-        msg_set(msg, msg_size, "%s: cannot replace: %s", path, strerror(errno));
-        err = STORE_E_IO;
-    }
-    if (err != 0 || no_clobber)
-        unlink(tmp);
-    if (err == 0) {
-        fd = open(dir, O_RDONLY);
-        if (fd >= 0) {
-            (void)fsync(fd);
-            close(fd);
-        }
-    }
-out:
-    free(tmp);
-    free(dir);
-    return err;
 }
 
 /* ==== provisioning ============================================================ */

@@ -443,7 +443,7 @@ int store_assign_device(struct store *st, const char *id,
         err = image_known(st, digest, version, sizeof(version));
         if (err != 0)
             return err;
-        store_hex(hex, digest, STORE_DIGEST_SIZE);
+        host_hex(hex, digest, STORE_DIGEST_SIZE);
     }
     s = store_stmt(st, STMT_DEVICE_ASSIGN,
                    "UPDATE devices SET image = ?2, assigned_at = ?3 WHERE id = ?1");
@@ -479,7 +479,7 @@ int store_assign_group(struct store *st, const char *group,
         err = image_known(st, digest, version, sizeof(version));
         if (err != 0)
             return err;
-        store_hex(hex, digest, STORE_DIGEST_SIZE);
+        host_hex(hex, digest, STORE_DIGEST_SIZE);
     }
     err = store_op_begin(st);
     if (err != 0)

@@ -36,7 +36,7 @@ static int image_from_row(struct store *st, struct store_image *img, sqlite3_stm
 
     memset(img, 0, sizeof(*img));
     store_col_digest(s, ICOL_DIGEST, img->digest);
-    store_hex(hex, img->digest, STORE_DIGEST_SIZE);
+    host_hex(hex, img->digest, STORE_DIGEST_SIZE);
     if (manifest == NULL || manifest_size <= 0 || manifest_size > STORE_MANIFEST_MAX ||
         (uint32_t)manifest_size != header_size + FOTA_IMAGE_TRAILER_SIZE)
         return store_fail(st, STORE_E_IO, "%s: image %s: stored manifest is malformed",
@@ -71,7 +71,7 @@ int store_image_get(struct store *st, const uint8_t digest[STORE_DIGEST_SIZE],
         err = image_from_row(st, img, s);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE) {
-        store_hex(hex, digest, STORE_DIGEST_SIZE);
+        host_hex(hex, digest, STORE_DIGEST_SIZE);
         return store_fail(st, STORE_E_NOT_FOUND, "no image with digest %s", hex);
     }
     return rc == SQLITE_ROW ? err : store_db_fail(st, rc, "reading an image");
@@ -109,7 +109,7 @@ int store_image_path(const struct store *st, const uint8_t digest[STORE_DIGEST_S
     char hex[2 * STORE_DIGEST_SIZE + 1];
     int n;
 
-    store_hex(hex, digest, STORE_DIGEST_SIZE);
+    host_hex(hex, digest, STORE_DIGEST_SIZE);
     n = snprintf(buf, size, "%s/%s/%s.img", st->datadir, STORE_IMAGES_DIR, hex);
     return n < 0 || (size_t)n >= size ? STORE_E_INVAL : 0;
 }
@@ -175,7 +175,7 @@ int store_image_find(struct store *st, const char *name, struct store_image *img
             break;
         if (count == 0)
             *img = *row;
-        store_hex(hex, row->digest, 8);
+        host_hex(hex, row->digest, 8);
         if (strlen(list) + 64 < sizeof(list))
             snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s (digest %s)",
                      count ? ", " : "", row->version, hex);
@@ -347,7 +347,7 @@ int store_image_add(struct store *st, const uint8_t *data, size_t len, unsigned 
     err = image_check(st, data, len, flags, img);
     if (err != 0)
         goto out;
-    store_hex(hex, img->digest, STORE_DIGEST_SIZE);
+    host_hex(hex, img->digest, STORE_DIGEST_SIZE);
     snprintf(path, sizeof(path), "%s/%s", st->datadir, STORE_IMAGES_DIR);
     if (store_mkdir(path, 0755) != 0) {
         err = store_fail(st, STORE_E_IO, "%s: cannot create: %s", path, strerror(errno));

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "host.h"
 #include "store.h"
 
 #if defined(__GNUC__)
@@ -82,11 +83,6 @@ int store_col_digest(sqlite3_stmt *s, int col, uint8_t out[STORE_DIGEST_SIZE]);
 void store_col_version(sqlite3_stmt *s, int col, struct fota_version *v);
 /* Binds a version to four consecutive parameters from first. */
 int store_bind_version(sqlite3_stmt *s, int first, const struct fota_version *v);
-
-/* Lower-case hex of len bytes; out holds 2 * len + 1. */
-void store_hex(char *out, const uint8_t *in, size_t len);
-/* Parses exactly 2 * len hex digits. Returns 0 or -1. */
-int store_unhex(uint8_t *out, size_t len, const char *hex);
 
 /* mkdir that accepts an existing directory. 0 or -1 (errno). */
 int store_mkdir(const char *path, unsigned mode);

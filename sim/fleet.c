@@ -1,13 +1,12 @@
 /*
  * fota-sim run: the loop and the life of each simulated device (fleet.h).
  *
- * Sections: the fault generator; setup (the devices of SIMDIR and their
- * servers); the device's life (power on, bootloader, application, agent);
- * the connection (connect, read with cuts, write with cuts); the loop.
+ * Sections: the fault generator; the device's life (power on, bootloader,
+ * application, agent); the connection (connect, read with cuts, write with
+ * cuts); the loop. The devices are loaded by fleet_setup.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -28,6 +27,9 @@
 #define POWER_CUT_SPAN 256u
 /* A device whose bootloader fails this often in a row is given up. */
 #define BOOT_FAILURES_MAX 200u
+/* Steps of one device in one turn of the loop, at most: a guard against a
+ * device that never waits. */
+#define DRIVE_ROUNDS_MAX 1000000u
 /* The longest poll() sleep: the progress line is refreshed as often. */
 #define TICK_MS 100
 
@@ -77,144 +79,6 @@ static int due(uint32_t now, uint32_t t)
     return (int32_t)(now - t) >= 0;
 }
 
-/* ---- setup ------------------------------------------------------------------ */
-
-static char *path_join(const char *dir, const char *name, const char *ext)
-{
-    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        snprintf(p, n, "%s/%s%s", dir, name, ext);
-    return p;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The ids of SIMDIR/<id>.conf, sorted. Returns the count or -1. */
-static long simdir_scan(const char *dir, char ***names)
-{
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-
-    if (dp == NULL) {
-        fprintf(stderr, "fota-sim: %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    while ((e = readdir(dp)) != NULL) {
-        size_t len = strlen(e->d_name);
-
-        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-            if (nv == NULL)
-                break;
-            v = nv;
-        }
-        v[n] = strndup(e->d_name, len - 5);
-        if (v[n] != NULL)
-            n++;
-    }
-    closedir(dp);
-    qsort(v, n, sizeof(*v), name_cmp);
-    *names = v;
-    return (long)n;
-}
-
-/* The resolved address for text, resolved once per distinct server. */
-static const struct fota_posix_tcp_addr *server_get(struct fleet *f, const char *text)
-{
-    struct fota_posix_tcp_addr *a;
-    char err[320];
-
-    for (size_t i = 0; i < f->n_addrs; i++)
-        if (strcmp(f->addrs[i].text, text) == 0)
-            return &f->addrs[i];
-    a = realloc(f->addrs, (f->n_addrs + 1) * sizeof(*a));
-    if (a == NULL)
-        return NULL;
-    f->addrs = a;
-    if (fota_posix_tcp_resolve(&a[f->n_addrs], text, err, sizeof(err)) < 0) {
-        fprintf(stderr, "fota-sim: server %s\n", err);
-        return NULL;
-    }
-    return &a[f->n_addrs++];
-}
-
-static int devices_load(struct fleet *f)
-{
-    const struct fleet_options *o = f->o;
-    char **names = NULL;
-    char msg[STORE_MSG_SIZE];
-    long n = simdir_scan(o->simdir, &names);
-    int rc = 0;
-
-    if (n < 0)
-        return -1;
-    if (n == 0) {
-        fprintf(stderr, "fota-sim: %s: no devices (<id>.conf files); make them with "
-                        "fota-sim provision\n", o->simdir);
-        free(names);
-        return -1;
-    }
-    f->devs = calloc((size_t)n, sizeof(*f->devs));
-    if (f->devs == NULL) {
-        fprintf(stderr, "fota-sim: out of memory for %ld devices\n", n);
-        rc = -1;
-    }
-    for (long i = 0; i < n && rc == 0; i++) {
-        struct fleet_dev *d = &f->devs[f->n];
-
-        d->fd = -1;
-        d->conf_path = path_join(o->simdir, names[i], ".conf");
-        d->flash_path = path_join(o->simdir, names[i], ".flash");
-        f->n++;
-        if (d->conf_path == NULL || d->flash_path == NULL) {
-            fprintf(stderr, "fota-sim: out of memory\n");
-            rc = -1;
-        } else if (provision_read(d->conf_path, &d->prov, msg, sizeof(msg)) < 0) {
-            fprintf(stderr, "fota-sim: %s\n", msg);
-            rc = -1;
-        } else if (access(d->flash_path, R_OK | W_OK) != 0) {
-            fprintf(stderr, "fota-sim: %s: %s (the device's flash file)\n", d->flash_path,
-                    strerror(errno));
-            rc = -1;
-        } else if (o->server == NULL && d->prov.server[0] == '\0') {
-            fprintf(stderr, "fota-sim: %s has no server address; give --server\n",
-                    d->conf_path);
-            rc = -1;
-        } else {
-            snprintf(d->id, sizeof(d->id), "%s", d->prov.id);
-            d->server = server_get(f, o->server ? o->server : d->prov.server);
-            if (d->server == NULL)
-                rc = -1;
-        }
-    }
-    for (long i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
-static void devices_free(struct fleet *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        provision_wipe(&f->devs[i].prov);
-        free(f->devs[i].conf_path);
-        free(f->devs[i].flash_path);
-    }
-    free(f->devs);
-    free(f->addrs);
-    free(f->cut_points);
-}
-
 /* ---- the device's life -------------------------------------------------------- */
 
 static int agent_random(void *ctx, uint8_t *buf, size_t len)
@@ -260,6 +124,16 @@ static int primary_verify(struct fleet_dev *d)
         d->has_final = 1;
     }
     return err;
+}
+
+/* A boot cycle ends (a reset, a power cut, the end): how long was it? */
+static void cycle_measure(struct fleet *f, struct fleet_dev *d)
+{
+    uint64_t ops = d->dev.flash.ops - d->cycle_ops;
+
+    if (ops > f->cycle_ops)
+        f->cycle_ops = ops;
+    d->cycle_ops = d->dev.flash.ops;
 }
 
 /* The device leaves the run: done or failed. */
@@ -318,7 +192,13 @@ static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_b
     switch (res->record.action) {
     case FOTA_BOOT_ACTION_INSTALLED:
     case FOTA_BOOT_ACTION_RECOVERED: d->installed++; break;
-    case FOTA_BOOT_ACTION_REVERTED: d->reverted++; break;
+    case FOTA_BOOT_ACTION_REVERTED:
+        /* The image that did not confirm is fetched again from its start by
+         * design (if still assigned): not a cost of the cut before. */
+        d->reverted++;
+        d->dl_pending = CUT_NONE;
+        d->dl_hi = 0;
+        break;
     case FOTA_BOOT_ACTION_REFUSED: d->refused_boot++; break;
     default: break;
     }
@@ -327,16 +207,6 @@ static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_b
     simdev_record_str(line, &res->record);
     simdev_version_str(version, &res->image.version);
     say(f, d, "reset: %s -> running %s", line, version);
-}
-
-/* A boot cycle ends (a reset, a power cut, the end): how long was it? */
-static void cycle_measure(struct fleet *f, struct fleet_dev *d)
-{
-    uint64_t ops = d->dev.flash.ops - d->cycle_ops;
-
-    if (ops > f->cycle_ops)
-        f->cycle_ops = ops;
-    d->cycle_ops = d->dev.flash.ops;
 }
 
 /* Power on: the bootloader decides, then the application runs: it confirms
@@ -355,6 +225,7 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
             return;
         }
         cycle_measure(f, d);
+        d->dev.flash.cut_at = 0; /* a cut armed before and not reached */
         if (rnd_chance(f, f->o->power_cuts)) {
             uint64_t span = f->cycle_ops > POWER_CUT_SPAN ? f->cycle_ops * 3 / 2
                                                           : POWER_CUT_SPAN;
@@ -410,6 +281,8 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
             return;
         }
         d->power_cuts++;
+        if (strcmp(stage, "bootloader") == 0)
+            d->power_cuts_boot++;
         fleet_tap_interrupted(d, CUT_POWER);
         say(f, d, "power cut at flash operation %llu (%s)",
             (unsigned long long)d->dev.flash.ops, stage);
@@ -425,7 +298,7 @@ static int power_check(struct fleet *f, struct fleet_dev *d)
         return 0;
     d->power_cuts++;
     fleet_tap_interrupted(d, CUT_POWER);
-    say(f, d, "power cut at flash operation %llu (agent)",
+    say(f, d, "power cut at flash operation %llu (the application: agent)",
         (unsigned long long)d->dev.flash.ops);
     conn_drop(d);
     fota_posix_flash_power_on(&d->dev.flash);
@@ -468,9 +341,14 @@ static void conn_start(struct fleet *f, struct fleet_dev *d)
     }
 }
 
-/* The link broke by itself (the server closed, reset or is gone). */
+/* The link broke by itself (the server closed, reset or is gone), or the
+ * connection could not be made. */
 static void conn_broken(struct fleet_dev *d, int err)
 {
+    if (d->fd >= 0 && !d->connecting) {
+        d->breaks++;
+        fleet_tap_interrupted(d, CUT_BREAK);
+    }
     d->last_errno = err;
     conn_drop(d);
     fota_agent_disconnected(&d->agent);
@@ -565,15 +443,14 @@ static void conn_readable(struct fleet *f, struct fleet_dev *d)
             max = sizeof(d->in);
     }
     n = fota_posix_tcp_read(d->fd, d->in, max);
-    if (n > 0 && f->o->rate)
-        d->rx_budget -= (uint32_t)n;
-
     if (n == FOTA_E_AGAIN)
         return;
     if (n < 0) {
         conn_broken(d, errno);
         return;
     }
+    if (f->o->rate)
+        d->rx_budget -= (uint32_t)n;
     len = f->o->flaky > 0 ? rx_cut(f, d, (size_t)n) : (size_t)n;
     fleet_tap_received(d, d->in, len);
     if (d->cut_pending) {
@@ -593,11 +470,12 @@ static void conn_connect_done(struct fleet_dev *d)
 
     if (rc == FOTA_E_AGAIN)
         return;
+    if (rc < 0) {
+        conn_broken(d, errno); /* never connected: not a lost connection */
+        return;
+    }
     d->connecting = 0;
-    if (rc == 0)
-        fota_agent_connected(&d->agent);
-    else
-        conn_broken(d, errno);
+    fota_agent_connected(&d->agent);
 }
 
 /* SEND: writes what the agent has, maybe cutting the frame (--flaky).
@@ -609,8 +487,10 @@ static int conn_send(struct fleet *f, struct fleet_dev *d)
     int n;
 
     fota_agent_output(&d->agent, &p, &len);
-    if (d->fd < 0 || d->connecting || len == 0)
+    if (d->fd < 0 || d->connecting || len == 0) {
+        d->wake = f->now + 100u; /* not expected: look again soon */
         return 0;
+    }
     done = (size_t)(p - d->tx_buf);
     if (!d->tx_open) {
         /* A new frame: the whole of it is in tx_buf. */
@@ -657,6 +537,7 @@ static int session_end(struct fleet *f, struct fleet_dev *d)
     const struct fleet_session *s = &d->sess;
 
     conn_drop(d);
+    d->server_error = s->error_rx ? s->error_code : 0;
     if (s->nothing && !s->error_rx && !s->error_tx) {
         dev_done(f, d);
         return 1;
@@ -674,14 +555,20 @@ static int session_end(struct fleet *f, struct fleet_dev *d)
 /* Runs the agent until it waits for the network or the clock. */
 static void dev_drive(struct fleet *f, struct fleet_dev *d)
 {
-    while (d->phase == DEV_RUNNING) {
+    for (unsigned rounds = 0; d->phase == DEV_RUNNING; rounds++) {
         int act;
+
+        if (rounds == DRIVE_ROUNDS_MAX) {
+            dev_fail(f, d, "the agent did not settle in %u steps", DRIVE_ROUNDS_MAX);
+            return;
+        }
 
         if (d->fd >= 0 && !d->connecting && d->in_pos < d->in_len) {
             size_t used = 0;
 
-            (void)fota_agent_input(&d->agent, d->in + d->in_pos, d->in_len - d->in_pos,
-                                   &used);
+            if (fota_agent_input(&d->agent, d->in + d->in_pos, d->in_len - d->in_pos,
+                                 &used) < 0)
+                used = d->in_len - d->in_pos; /* it takes none now: dropped */
             d->in_pos += used;
             if (power_check(f, d))
                 continue;
@@ -728,20 +615,36 @@ static void dev_drive(struct fleet *f, struct fleet_dev *d)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
-static void dev_where(const struct fleet_dev *d, char *buf, size_t size)
+static void dev_where(const struct fleet *f, const struct fleet_dev *d, char *buf,
+                      size_t size)
 {
-    if (d->phase == DEV_QUEUED)
+    char why[160];
+    int32_t next = (int32_t)(d->wake - f->now);
+
+    if (d->phase == DEV_QUEUED) {
         snprintf(buf, size, "never started");
-    else if (d->fd >= 0 && d->connecting)
-        snprintf(buf, size, "connecting to %s", d->server->text);
-    else if (d->fd >= 0)
+        return;
+    }
+    if (d->fd >= 0 && d->connecting) {
+        snprintf(buf, size, "connecting to %s%s%s", d->server->text,
+                 d->last_errno ? ", the last attempt: " : "",
+                 d->last_errno ? strerror(d->last_errno) : "");
+        return;
+    }
+    if (d->fd >= 0) {
         snprintf(buf, size, "connected, %u bytes of the image received", d->dl_hi);
+        return;
+    }
+    if (d->server_error != 0)
+        snprintf(why, sizeof(why), "it answered ERROR %s",
+                 fota_proto_error_name(d->server_error));
     else if (d->last_errno != 0)
-        snprintf(buf, size, "waiting to reconnect to %s: %s", d->server->text,
-                 strerror(d->last_errno));
+        snprintf(why, sizeof(why), "%s", strerror(d->last_errno));
     else
-        snprintf(buf, size, "waiting to reconnect to %s (%s)", d->server->text,
+        snprintf(why, sizeof(why), "%s",
                  d->agent.last_error ? fota_strerror(d->agent.last_error) : "no error");
+    snprintf(buf, size, "waiting to reconnect to %s in %.1f s (%s)", d->server->text,
+             next > 0 ? next / 1000.0 : 0.0, why);
 }
 
 static void timeout_all(struct fleet *f)
@@ -753,7 +656,7 @@ static void timeout_all(struct fleet *f)
 
         if (d->phase != DEV_RUNNING && d->phase != DEV_QUEUED)
             continue;
-        dev_where(d, where, sizeof(where));
+        dev_where(f, d, where, sizeof(where));
         dev_fail(f, d, "timeout after %u s: %s", f->o->timeout_s, where);
     }
 }
@@ -858,7 +761,7 @@ int fleet_run(const struct fleet_options *o)
         fprintf(stderr, "fota-sim: libsodium failed to start\n");
         return 1;
     }
-    rc = devices_load(&f);
+    rc = fleet_devices_load(&f);
     if (rc == 0) {
         pfd = calloc(f.n, sizeof(*pfd));
         slot = calloc(f.n, sizeof(*slot));
@@ -891,6 +794,6 @@ int fleet_run(const struct fleet_options *o)
             dev_finish(&f, &f.devs[i], DEV_FAILED);
     free(pfd);
     free(slot);
-    devices_free(&f);
+    fleet_devices_free(&f);
     return rc == 0 && ok == f.n ? 0 : 1;
 }

@@ -47,7 +47,9 @@ struct fleet_session {
 };
 
 enum fleet_phase { DEV_QUEUED, DEV_RUNNING, DEV_DONE, DEV_FAILED };
-enum fleet_cut_kind { CUT_NONE, CUT_CONN, CUT_POWER };
+/* What interrupted a device: a cut of ours, a power cut of ours, or the
+ * link breaking by itself (the server closed or died). */
+enum fleet_cut_kind { CUT_NONE, CUT_CONN, CUT_POWER, CUT_BREAK };
 
 struct fleet_dev {
     char id[STORE_ID_MAX + 1];
@@ -83,6 +85,7 @@ struct fleet_dev {
     uint32_t rx_last;       /* when the budget was last topped up (ms) */
     uint64_t cycle_ops;     /* flash operations at the start of this boot cycle */
     int last_errno;         /* of the last failed connection */
+    uint16_t server_error;  /* the code of the last ERROR from the server */
     struct fleet_tap tap;
     struct fleet_session sess;
 
@@ -95,10 +98,11 @@ struct fleet_dev {
 
     /* Figures. */
     uint32_t boots, installed, reverted, refused_boot;
-    uint32_t conn_cuts, power_cuts, sessions;
+    uint32_t conn_cuts, power_cuts, breaks, sessions;
+    uint32_t power_cuts_boot; /* of power_cuts: in the bootloader (installs) */
     uint64_t data_bytes;    /* DATA bytes received (whole frames) */
     uint64_t resent;        /* bytes fetched again after cuts */
-    uint32_t resent_max_conn, resent_max_power;
+    uint32_t resent_max_conn, resent_max_power, resent_max_break;
     uint32_t consecutive_boot_failures;
     double done_at;         /* seconds since the start */
 };
@@ -121,6 +125,13 @@ struct fleet {
     int tty;
     double next_progress;
 };
+
+/* ---- fleet_setup.c ---- */
+
+/* Loads the devices of f->o->simdir into f->devs (sorted by id) and
+ * resolves their servers. Returns 0 or -1 after printing why. */
+int fleet_devices_load(struct fleet *f);
+void fleet_devices_free(struct fleet *f);
 
 /* ---- fleet_tap.c ---- */
 

@@ -60,7 +60,8 @@ static size_t distinct_points(struct fleet *f)
 struct totals {
     size_t ok, failed;
     uint64_t data, resent;
-    uint32_t conn_cuts, power_cuts, max_conn, max_power, installed, reverted;
+    uint32_t conn_cuts, power_cuts, power_boot, breaks, max_conn, max_power, max_break;
+    uint32_t installed, reverted;
 };
 
 static void totals_get(const struct fleet *f, struct totals *t)
@@ -77,6 +78,10 @@ static void totals_get(const struct fleet *f, struct totals *t)
         t->resent += d->resent;
         t->conn_cuts += d->conn_cuts;
         t->power_cuts += d->power_cuts;
+        t->power_boot += d->power_cuts_boot;
+        t->breaks += d->breaks;
+        if (d->resent_max_break > t->max_break)
+            t->max_break = d->resent_max_break;
         t->installed += d->installed;
         t->reverted += d->reverted;
         if (d->resent_max_conn > t->max_conn)
@@ -141,15 +146,19 @@ void fleet_summary(struct fleet *f, double seconds)
            "points); at most %u bytes fetched again after one (window %u x %u = %u bytes)\n",
            t.conn_cuts, f->cuts_inside, f->cuts_between, points, t.max_conn, f->o->window,
            FLEET_DATA_CHUNK, window_bytes);
-    printf("power cuts %u; at most %u bytes fetched again after one\n", t.power_cuts,
-           t.max_power);
+    printf("power cuts %u (%u in the bootloader, %u in the application); at most %u bytes "
+           "fetched again after one\n", t.power_cuts, t.power_boot,
+           t.power_cuts - t.power_boot, t.max_power);
+    printf("connections lost by themselves (closed or reset by the server) %u; at most %u "
+           "bytes fetched again after one\n", t.breaks, t.max_break);
     printf("figures: devices=%zu ok=%zu failed=%zu seconds=%.2f data_bytes=%llu "
            "resent_bytes=%llu conn_cuts=%u cuts_inside=%u cuts_between=%u cut_points=%zu "
-           "max_resent_per_cut=%u power_cuts=%u max_resent_per_power_cut=%u "
-           "window_bytes=%u installs=%u reverts=%u seed=%llu\n",
+           "max_resent_per_cut=%u power_cuts=%u power_cuts_boot=%u "
+           "max_resent_per_power_cut=%u lost=%u max_resent_per_loss=%u window_bytes=%u "
+           "installs=%u reverts=%u seed=%llu\n",
            f->n, t.ok, t.failed, seconds, (unsigned long long)t.data,
            (unsigned long long)t.resent, t.conn_cuts, f->cuts_inside, f->cuts_between, points,
-           t.max_conn, t.power_cuts, t.max_power, window_bytes, t.installed, t.reverted,
-           (unsigned long long)f->o->seed);
+           t.max_conn, t.power_cuts, t.power_boot, t.max_power, t.breaks, t.max_break,
+           window_bytes, t.installed, t.reverted, (unsigned long long)f->o->seed);
     fflush(stdout);
 }

@@ -166,12 +166,12 @@ static void request_seen(struct fleet_dev *d, const struct fota_proto_request *r
         return;
     resent = d->dl_hi > r->offset ? d->dl_hi - r->offset : 0;
     d->resent += resent;
-    if (d->dl_pending == CUT_POWER) {
-        if (resent > d->resent_max_power)
-            d->resent_max_power = resent;
-    } else if (resent > d->resent_max_conn) {
+    if (d->dl_pending == CUT_POWER && resent > d->resent_max_power)
+        d->resent_max_power = resent;
+    else if (d->dl_pending == CUT_CONN && resent > d->resent_max_conn)
         d->resent_max_conn = resent;
-    }
+    else if (d->dl_pending == CUT_BREAK && resent > d->resent_max_break)
+        d->resent_max_break = resent;
     d->dl_pending = CUT_NONE;
 }
 
@@ -210,8 +210,8 @@ void fleet_tap_sending(struct fleet_dev *d, const uint8_t *frame, size_t len)
 
 void fleet_tap_interrupted(struct fleet_dev *d, enum fleet_cut_kind kind)
 {
-    /* A power cut outweighs a connection cut not measured yet: it may lose
-     * progress that was not recorded. */
+    /* A power cut outweighs a connection lost, not measured yet: it may
+     * lose progress that was not recorded. */
     if (d->dl_pending != CUT_POWER)
         d->dl_pending = (uint8_t)kind;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "fota/ed25519.h"
+#include "fota/flash.h"
 #include "fota/sha256.h"
 
 #define FOTA_IMAGE_MAGIC_0 'F'
@@ -142,6 +143,14 @@ int fota_image_verify(const struct fota_image_source *src,
                       const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
                       uint8_t *buf, uint32_t buf_size,
                       struct fota_image_header *hdr);
+
+/* fota_image_verify() of the image stored in fl from addr on, with at most
+ * size bytes readable: the one check the bootloader and the agent both make
+ * of a slot, so they accept and refuse the same images. */
+int fota_image_verify_flash(const struct fota_flash *fl, uint32_t addr, uint32_t size,
+                            const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
+                            uint8_t *buf, uint32_t buf_size,
+                            struct fota_image_header *hdr);
 
 /* Orders two versions: <0, 0, >0 like memcmp (build number included). */
 int fota_version_compare(const struct fota_version *a, const struct fota_version *b);

@@ -5,9 +5,11 @@
 # good or misbehaving, built on the device core's codec; it also prepares
 # data directories through the store library).
 if(TARGET fotad)
-  add_executable(legacy_client ${CMAKE_CURRENT_LIST_DIR}/legacy_client.c)
-  add_executable(proto_client ${CMAKE_CURRENT_LIST_DIR}/proto_client.c)
-  target_link_libraries(proto_client PRIVATE fota_store fota_core PkgConfig::SODIUM)
+  add_executable(legacy_client ${CMAKE_CURRENT_LIST_DIR}/legacy_client.c
+                               ${CMAKE_CURRENT_LIST_DIR}/test_client.c)
+  add_executable(proto_client ${CMAKE_CURRENT_LIST_DIR}/proto_client.c
+                              ${CMAKE_CURRENT_LIST_DIR}/test_client.c)
+  target_link_libraries(proto_client PRIVATE fota_store fota_host fota_core PkgConfig::SODIUM)
   set_target_properties(legacy_client proto_client PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 

@@ -24,21 +24,18 @@
  * and exits 0; exits 1 on a protocol violation or timeout, 2 on bad usage.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "test_client.h"
 
 #define CHUNK 1024u
 #define QUIET_MS 100 /* a size line that ends the input is whole after this */
@@ -64,27 +61,7 @@ struct client {
     unsigned char *dropped_once; /* per message: its first answer was dropped */
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("legacy_client: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+const char client_name[] = "legacy_client";
 
 static void sleep_ms(unsigned ms)
 {
@@ -99,24 +76,24 @@ static void sleep_ms(unsigned ms)
 static int fill(struct client *c, int wait_ms)
 {
     struct pollfd p = {c->fd, POLLIN, 0};
-    uint64_t now = now_ms();
+    uint64_t now = client_now_ms();
     ssize_t n;
     int rc;
 
     if (now >= c->deadline)
-        die("timed out (at message %lu of %lu)", c->want, c->chunks);
+        client_die("timed out (at message %lu of %lu)", c->want, c->chunks);
     if (wait_ms < 0 || (uint64_t)wait_ms > c->deadline - now)
         wait_ms = (int)(c->deadline - now);
     rc = poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR)
-        die("poll: %s", strerror(errno));
+        client_die("poll: %s", strerror(errno));
     if (rc <= 0)
         return 0;
     if (c->in_cap - c->in_len < 4096) {
         c->in_cap = c->in_cap * 2 + 4096;
         c->in = realloc(c->in, c->in_cap);
         if (c->in == NULL)
-            die("out of memory");
+            client_die("out of memory");
     }
     n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
     if (n < 0) {
@@ -124,7 +101,7 @@ static int fill(struct client *c, int wait_ms)
             return 0;
         if (errno == ECONNRESET)
             return -1;
-        die("read: %s", strerror(errno));
+        client_die("read: %s", strerror(errno));
     }
     if (n == 0)
         return -1;
@@ -180,12 +157,12 @@ static size_t parse_head(struct client *c, unsigned long *seq)
     while (i < c->in_len && c->in[i] >= '0' && c->in[i] <= '9') {
         v = v * 10 + (unsigned long)(c->in[i] - '0');
         if (++i > 10)
-            die("sequence number too long");
+            client_die("sequence number too long");
     }
     if (i == c->in_len)
         return 0;
     if (i == 0 || c->in[i] != ';')
-        die("expected '<n>;', got byte 0x%02x", c->in[i]);
+        client_die("expected '<n>;', got byte 0x%02x", c->in[i]);
     *seq = v;
     return i + 1;
 }
@@ -201,12 +178,12 @@ static int parse_first_size(struct client *c, int quiet)
     if (c->in_len < 3)
         return 0;
     if (c->in[0] != '0' || c->in[1] != ';')
-        die("the first message is not a size line");
+        client_die("the first message is not a size line");
     while (i < c->in_len && c->in[i] >= '0' && c->in[i] <= '9')
         i++;
     if (i < c->in_len) {
         if (c->in[i] != ';' || i < 4)
-            die("malformed size line");
+            client_die("malformed size line");
         end = i - 1; /* that digit is the '0' of the next copy */
     } else if (quiet) {
         end = i;
@@ -214,7 +191,7 @@ static int parse_first_size(struct client *c, int quiet)
         return 0;
     }
     if (end - 2 > 9)
-        die("size too long");
+        client_die("size too long");
     for (i = 2; i < end; i++)
         v = v * 10 + (unsigned long)(c->in[i] - '0');
     c->size = v;
@@ -223,7 +200,7 @@ static int parse_first_size(struct client *c, int quiet)
     c->image = calloc(1, v + 1);
     c->dropped_once = calloc(1, c->chunks + 1);
     if (c->image == NULL || c->dropped_once == NULL)
-        die("out of memory");
+        client_die("out of memory");
     consume(c, end);
     c->want = 1;
     send_answer(c, 0);
@@ -249,7 +226,7 @@ static int parse_messages(struct client *c)
             if (c->in_len < (size_t)n)
                 return progress;
             if (memcmp(c->in, line, (size_t)n) != 0)
-                die("size line changed");
+                client_die("size line changed");
             consume(c, (size_t)n);
             c->duplicates++;
             send_answer(c, 0);
@@ -257,7 +234,7 @@ static int parse_messages(struct client *c)
             continue;
         }
         if (seq > c->chunks || seq > c->want)
-            die("got chunk %lu, expected %lu (of %lu)", seq, c->want, c->chunks);
+            client_die("got chunk %lu, expected %lu (of %lu)", seq, c->want, c->chunks);
         len = chunk_len(c, seq);
         if (c->in_len < head + len)
             return progress;
@@ -266,7 +243,7 @@ static int parse_messages(struct client *c)
             c->want++;
         } else {
             if (memcmp(c->image + (seq - 1) * CHUNK, c->in + head, len) != 0)
-                die("chunk %lu sent again with other bytes", seq);
+                client_die("chunk %lu sent again with other bytes", seq);
             c->duplicates++;
         }
         consume(c, head + len);
@@ -281,23 +258,6 @@ static int parse_messages(struct client *c)
             exit(0);
         }
     }
-}
-
-static int connect_to(const char *host, unsigned port)
-{
-    struct sockaddr_in sa;
-    int fd, one = 1;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        die("bad address %s", host);
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        die("connect %s:%u: %s", host, port, strerror(errno));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
 }
 
 int main(int argc, char **argv)
@@ -343,8 +303,8 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    c.deadline = now_ms() + (uint64_t)(timeout * 1000);
-    c.fd = connect_to(host, port);
+    c.deadline = client_now_ms() + (uint64_t)(timeout * 1000);
+    c.fd = client_connect(host, port);
 
     if (mute) {
         while (fill(&c, -1) >= 0)
@@ -364,7 +324,7 @@ int main(int argc, char **argv)
     while (!c.have_size) {
         rc = fill(&c, QUIET_MS);
         if (rc < 0)
-            die("closed before the size line");
+            client_die("closed before the size line");
         parse_first_size(&c, rc == 0);
     }
     /* The chunks, then the server closes. */
@@ -376,12 +336,12 @@ int main(int argc, char **argv)
     }
     parse_messages(&c);
     if (c.want <= c.chunks)
-        die("closed by the server at chunk %lu of %lu", c.want, c.chunks);
+        client_die("closed by the server at chunk %lu of %lu", c.want, c.chunks);
     if (c.in_len != 0)
-        die("%zu stray bytes at the end", c.in_len);
+        client_die("%zu stray bytes at the end", c.in_len);
     f = fopen(out, "wb");
     if (f == NULL || fwrite(c.image, 1, c.size, f) != c.size || fclose(f) != 0)
-        die("%s: cannot write", out);
+        client_die("%s: cannot write", out);
     printf("size=%lu chunks=%lu duplicates=%lu dropped=%lu\n", c.size, c.chunks, c.duplicates,
            c.dropped);
     close(c.fd);

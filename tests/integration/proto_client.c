@@ -44,22 +44,16 @@
  * Exit status: 0 as expected, 1 otherwise (the reason on stderr), 2 usage.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -71,23 +65,13 @@
 #include "fota/proto.h"
 #include "fota/sha256.h"
 
+#include "host.h"
 #include "store.h"
+#include "test_client.h"
 
 #define MAX_IMAGE (1024u * 1024u)
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("proto_client: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
+const char client_name[] = "proto_client";
 
 /* Every test device's secret: SHA-256("fota-test-secret:" || id). */
 static void test_secret(uint8_t secret[32], const char *id)
@@ -100,14 +84,6 @@ static void test_secret(uint8_t secret[32], const char *id)
     fota_sha256_final(&h, secret);
 }
 
-static void hex(char *out, const uint8_t *in, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02x", in[i]);
-}
-
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -115,11 +91,11 @@ static uint8_t *read_file(const char *path, size_t *len)
     size_t n;
 
     if (f == NULL || buf == NULL)
-        die("%s: cannot open", path);
+        client_die("%s: cannot open", path);
     n = fread(buf, 1, MAX_IMAGE + 1, f);
     fclose(f);
     if (n > MAX_IMAGE)
-        die("%s: too large", path);
+        client_die("%s: too large", path);
     *len = n;
     return buf;
 }
@@ -129,7 +105,7 @@ static void write_file(const char *path, const uint8_t *data, size_t len)
     FILE *f = fopen(path, "wb");
 
     if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-        die("%s: cannot write", path);
+        client_die("%s: cannot write", path);
 }
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -155,9 +131,9 @@ static uint8_t *sign_image(const uint8_t *payload, size_t plen, uint8_t major,
     img = malloc(total);
     msg = malloc(hs + 32);
     if (img == NULL || msg == NULL)
-        die("out of memory");
+        client_die("out of memory");
     if (fota_image_header_write(&h, img, hs) != (int)hs)
-        die("header write");
+        client_die("header write");
     memcpy(img + hs, payload, plen);
     fota_sha256(img + hs + plen, img, hs + plen);
     memcpy(msg, img, hs);
@@ -179,15 +155,15 @@ static int cmd_setup(int argc, char **argv)
     long n = 4, i;
 
     if (argc < 4)
-        die("usage: proto_client setup DATADIR PAYLOAD OUTDIR [DEVICES]");
+        client_die("usage: proto_client setup DATADIR PAYLOAD OUTDIR [DEVICES]");
     if (argc > 4)
         n = strtol(argv[4], NULL, 10);
     if (store_open(&st, argv[1], &scfg, msg, sizeof(msg)) != 0)
-        die("store: %s", msg);
+        client_die("store: %s", msg);
     memset(seed, 0x42, sizeof(seed));
     crypto_sign_ed25519_seed_keypair(pk, sk, seed);
     if (store_set_public_key(st, pk) != 0)
-        die("store: %s", store_errmsg(st));
+        client_die("store: %s", store_errmsg(st));
     payload = read_file(argv[2], &plen);
     ia = sign_image(payload, plen, 2, sk, pk, &alen);
     ib = sign_image(payload, plen, 3, sk, pk, &blen);
@@ -196,21 +172,21 @@ static int cmd_setup(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/other.img", argv[3]);
     write_file(path, ib, blen);
     if (store_image_add(st, ia, alen, 0, 1, &a) < 0 || store_image_add(st, ib, blen, 0, 1, &b) < 0)
-        die("store: %s", store_errmsg(st));
+        client_die("store: %s", store_errmsg(st));
     for (i = 1; i <= n; i++) {
         snprintf(id, sizeof(id), "dev-%ld", i);
         test_secret(secret, id);
         if (store_device_add(st, id, "fleet", secret, 1, NULL) != 0)
-            die("store: %s", store_errmsg(st));
+            client_die("store: %s", store_errmsg(st));
     }
     test_secret(secret, "dev-idle");
     if (store_device_add(st, "dev-idle", NULL, secret, 1, NULL) != 0)
-        die("store: %s", store_errmsg(st));
+        client_die("store: %s", store_errmsg(st));
     if (store_assign_group(st, "fleet", a.digest, 1) < 0)
-        die("store: %s", store_errmsg(st));
+        client_die("store: %s", store_errmsg(st));
     store_close(st);
-    hex(ha, a.digest, 32);
-    hex(hb, b.digest, 32);
+    host_hex(ha, a.digest, 32);
+    host_hex(hb, b.digest, 32);
     printf("assigned=%s other=%s\n", ha, hb);
     free(payload);
     free(ia);
@@ -229,27 +205,9 @@ struct conn {
     size_t in_off, in_len;
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void conn_open(struct conn *c, unsigned port, int timeout_ms)
 {
-    struct sockaddr_in sa;
-    int one = 1;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        die("connect 127.0.0.1:%u: %s", port, strerror(errno));
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->fd = client_connect("127.0.0.1", port);
     c->timeout_ms = timeout_ms;
     c->in_off = c->in_len = 0;
     fota_proto_decoder_init(&c->dec, c->buf, sizeof(c->buf));
@@ -263,7 +221,7 @@ static void conn_send(struct conn *c, const uint8_t *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            die("write: %s", strerror(errno));
+            client_die("write: %s", strerror(errno));
         data += n;
         len -= (size_t)n;
     }
@@ -272,7 +230,7 @@ static void conn_send(struct conn *c, const uint8_t *data, size_t len)
 /* The next frame (0), or -1 at EOF. Dies on a timeout or a bad frame. */
 static int conn_recv(struct conn *c, struct fota_proto_frame *f)
 {
-    uint64_t deadline = now_ms() + (uint64_t)c->timeout_ms;
+    uint64_t deadline = client_now_ms() + (uint64_t)c->timeout_ms;
 
     for (;;) {
         while (c->in_off < c->in_len) {
@@ -286,22 +244,22 @@ static int conn_recv(struct conn *c, struct fota_proto_frame *f)
                 return 0;
             }
             if (rc < 0)
-                die("bad frame from the server: %s", fota_strerror(rc));
+                client_die("bad frame from the server: %s", fota_strerror(rc));
         }
         {
             struct pollfd p = {c->fd, POLLIN, 0};
-            uint64_t now = now_ms();
+            uint64_t now = client_now_ms();
             ssize_t n;
 
             if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0)
-                die("timed out waiting for a frame");
+                client_die("timed out waiting for a frame");
             n = read(c->fd, c->in, sizeof(c->in));
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && errno == ECONNRESET)
                 return -1;
             if (n < 0)
-                die("read: %s", strerror(errno));
+                client_die("read: %s", strerror(errno));
             if (n == 0)
                 return -1;
             c->in_off = 0;
@@ -313,16 +271,16 @@ static int conn_recv(struct conn *c, struct fota_proto_frame *f)
 static void expect_type(struct conn *c, struct fota_proto_frame *f, uint8_t type)
 {
     if (conn_recv(c, f) != 0)
-        die("closed while waiting for %s", fota_proto_type_name(type));
+        client_die("closed while waiting for %s", fota_proto_type_name(type));
     if (f->type == FOTA_PROTO_ERROR) {
         struct fota_proto_error_msg e;
 
         if (fota_proto_error_parse(&e, f->body, f->len) == 0)
-            die("expected %s, got ERROR %s: %.*s", fota_proto_type_name(type),
+            client_die("expected %s, got ERROR %s: %.*s", fota_proto_type_name(type),
                 fota_proto_error_name(e.code), (int)e.text_len, e.text);
     }
     if (f->type != type)
-        die("expected %s, got %s", fota_proto_type_name(type), fota_proto_type_name(f->type));
+        client_die("expected %s, got %s", fota_proto_type_name(type), fota_proto_type_name(f->type));
 }
 
 /* Expects ERROR code, then the server's close. */
@@ -334,18 +292,18 @@ static void expect_error(struct conn *c, uint16_t code)
     /* The CHALLENGE comes first when the client spoke before reading it. */
     do
         if (conn_recv(c, &f) != 0)
-            die("closed while waiting for ERROR");
+            client_die("closed while waiting for ERROR");
     while (f.type == FOTA_PROTO_CHALLENGE);
     if (f.type != FOTA_PROTO_ERROR)
-        die("expected ERROR, got %s", fota_proto_type_name(f.type));
+        client_die("expected ERROR, got %s", fota_proto_type_name(f.type));
     if (fota_proto_error_parse(&e, f.body, f.len) != 0)
-        die("malformed ERROR");
+        client_die("malformed ERROR");
     if (e.code != code)
-        die("expected ERROR %s, got ERROR %s: %.*s", fota_proto_error_name(code),
+        client_die("expected ERROR %s, got ERROR %s: %.*s", fota_proto_error_name(code),
             fota_proto_error_name(e.code), (int)e.text_len, e.text);
     printf("ERROR %s: %.*s\n", fota_proto_error_name(e.code), (int)e.text_len, e.text);
     if (conn_recv(c, &f) == 0)
-        die("a %s frame after the ERROR", fota_proto_type_name(f.type));
+        client_die("a %s frame after the ERROR", fota_proto_type_name(f.type));
 }
 
 /* ---- the device ---------------------------------------------------------------- */
@@ -380,7 +338,7 @@ static size_t hello_build(uint8_t *out, size_t size, const struct device *d,
     randombytes_buf(h.nonce, sizeof(h.nonce));
     n = fota_proto_hello_encode(out, size, &h, d->secret, nonce);
     if (n < 0)
-        die("hello encode: %s", fota_strerror(n));
+        client_die("hello encode: %s", fota_strerror(n));
     return (size_t)n;
 }
 
@@ -394,7 +352,7 @@ static void device_hello(struct conn *c, const struct device *d, uint8_t *hello,
 
     expect_type(c, &f, FOTA_PROTO_CHALLENGE);
     if (fota_proto_challenge_parse(nonce, f.body, f.len) != 0)
-        die("malformed CHALLENGE");
+        client_die("malformed CHALLENGE");
     *hello_len = hello_build(hello, 512, d, nonce);
     conn_send(c, hello, *hello_len);
 }
@@ -441,7 +399,7 @@ static void expect_reported(struct conn *c, uint32_t seq)
 
     expect_type(c, &f, FOTA_PROTO_REPORTED);
     if (fota_proto_reported_parse(&got, f.body, f.len) != 0 || got != seq)
-        die("REPORTED for the wrong sequence");
+        client_die("REPORTED for the wrong sequence");
 }
 
 /* The image a run checks against (NULL when not given). */
@@ -455,7 +413,7 @@ static void load_expected(struct expected *e, const char *path)
 {
     e->data = read_file(path, &e->len);
     if (e->len < FOTA_IMAGE_TRAILER_SIZE)
-        die("%s: not an image", path);
+        client_die("%s: not an image", path);
     e->digest = e->data + e->len - FOTA_IMAGE_TRAILER_SIZE;
 }
 
@@ -473,17 +431,17 @@ static int run_update(struct conn *c, struct device *d, const struct expected *i
     FILE *sf = NULL;
 
     if (img->data == NULL)
-        die("update needs --image");
+        client_die("update needs --image");
     held = calloc(1, img->len + 1);
     if (held == NULL)
-        die("out of memory");
+        client_die("out of memory");
     if (state != NULL) {
         sf = fopen(state, "a+b");
         if (sf == NULL)
-            die("%s: cannot open", state);
+            client_die("%s: cannot open", state);
         held_len = fread(held, 1, img->len, sf);
         if (held_len > 0 && memcmp(held, img->data, held_len) != 0)
-            die("%s: holds other bytes", state);
+            client_die("%s: holds other bytes", state);
     }
     d->held = (uint32_t)held_len;
     if (held_len > 0)
@@ -491,31 +449,31 @@ static int run_update(struct conn *c, struct device *d, const struct expected *i
     device_hello(c, d, hello, &hello_len);
     expect_type(c, &f, FOTA_PROTO_OFFER);
     if (fota_proto_offer_parse(&offer, f.body, f.len) != 0)
-        die("malformed OFFER");
+        client_die("malformed OFFER");
     if (memcmp(offer.digest, img->digest, 32) != 0)
-        die("OFFER names another image");
+        client_die("OFFER names another image");
     if (offer.offset != held_len)
-        die("OFFER from offset %u, the device holds %zu", (unsigned)offer.offset, held_len);
+        client_die("OFFER from offset %u, the device holds %zu", (unsigned)offer.offset, held_len);
     if (offer.manifest_len != (size_t)offer.header.header_size + FOTA_IMAGE_TRAILER_SIZE ||
         memcmp(offer.manifest, img->data, offer.header.header_size) != 0)
-        die("OFFER manifest is not the image's");
+        client_die("OFFER manifest is not the image's");
     send_request(c, offer.digest, offer.offset);
     next = offer.offset;
     while (next < img->len) {
         if (conn_recv(c, &f) != 0)
-            die("closed at %u of %zu", (unsigned)next, img->len);
+            client_die("closed at %u of %zu", (unsigned)next, img->len);
         if (f.type != FOTA_PROTO_DATA)
-            die("expected DATA, got %s", fota_proto_type_name(f.type));
+            client_die("expected DATA, got %s", fota_proto_type_name(f.type));
         if (fota_proto_data_parse(&data, f.body, f.len) != 0)
-            die("malformed DATA");
+            client_die("malformed DATA");
         if (f.len + FOTA_PROTO_OVERHEAD > (size_t)d->max_frame)
-            die("DATA frame of %zu bytes, more than max_frame %u", f.len + FOTA_PROTO_OVERHEAD,
+            client_die("DATA frame of %zu bytes, more than max_frame %u", f.len + FOTA_PROTO_OVERHEAD,
                 (unsigned)d->max_frame);
         if (data.offset != next)
-            die("DATA at %u, expected %u", (unsigned)data.offset, (unsigned)next);
+            client_die("DATA at %u, expected %u", (unsigned)data.offset, (unsigned)next);
         if (data.offset + data.len > img->len ||
             memcmp(img->data + data.offset, data.bytes, data.len) != 0)
-            die("DATA at %u is not the image's bytes", (unsigned)data.offset);
+            client_die("DATA at %u is not the image's bytes", (unsigned)data.offset);
         got += data.len;
         if (data.offset >= held_len)
             fresh += data.len;
@@ -535,7 +493,7 @@ static int run_update(struct conn *c, struct device *d, const struct expected *i
         /* Durable first (the state file), then acknowledged. */
         if (sf != NULL) {
             if (fwrite(data.bytes, 1, data.len, sf) != data.len || fflush(sf) != 0)
-                die("%s: cannot write", state);
+                client_die("%s: cannot write", state);
         }
         send_ack(c, next);
         if (stall_after >= 0 && got >= (unsigned long long)stall_after) {
@@ -598,7 +556,7 @@ static int cmd_run(int argc, char **argv)
     int opt;
 
     if (c == NULL)
-        die("out of memory");
+        client_die("out of memory");
     memset(&d, 0, sizeof(d));
     d.id = "dev-1";
     d.max_frame = 1024 + FOTA_PROTO_OVERHEAD + FOTA_PROTO_DATA_HEAD_SIZE;
@@ -634,7 +592,7 @@ static int cmd_run(int argc, char **argv)
         return run_update(c, &d, &img, state, cut_after, stall_after);
     if (strcmp(scenario, "nothing") == 0) {
         if (img.data == NULL)
-            die("nothing needs --image");
+            client_die("nothing needs --image");
         memcpy(d.running, img.digest, 32);
         device_hello(c, &d, hello, &hello_len);
         expect_type(c, &f, FOTA_PROTO_NOTHING);
@@ -646,7 +604,7 @@ static int cmd_run(int argc, char **argv)
 
         device_hello(c, &d, hello, &hello_len);
         if (conn_recv(c, &f) != 0 || (f.type != FOTA_PROTO_OFFER && f.type != FOTA_PROTO_NOTHING))
-            die("no answer to HELLO");
+            client_die("no answer to HELLO");
         send_report(c, 41, FOTA_PROTO_EV_FAILED, zero);
         expect_reported(c, 41);
         send_report(c, 41, FOTA_PROTO_EV_FAILED, zero);
@@ -657,7 +615,7 @@ static int cmd_run(int argc, char **argv)
     if (strcmp(scenario, "full") == 0) {
         /* Over max_conns: closed at once, not even a CHALLENGE. */
         if (conn_recv(c, &f) == 0)
-            die("got %s, expected the connection closed", fota_proto_type_name(f.type));
+            client_die("got %s, expected the connection closed", fota_proto_type_name(f.type));
         printf("closed at once\n");
         return 0;
     }
@@ -715,7 +673,7 @@ static int cmd_run(int argc, char **argv)
         /* A good HELLO, answered; then the same bytes on a new connection. */
         device_hello(c, &d, hello, &hello_len);
         if (conn_recv(c, &f) != 0 || (f.type != FOTA_PROTO_OFFER && f.type != FOTA_PROTO_NOTHING))
-            die("the original HELLO was not accepted");
+            client_die("the original HELLO was not accepted");
         close(c->fd);
         conn_open(c, port, (int)(timeout * 1000));
         expect_type(c, &f, FOTA_PROTO_CHALLENGE);
@@ -725,7 +683,7 @@ static int cmd_run(int argc, char **argv)
     }
     if (strcmp(scenario, "notassigned") == 0) {
         if (other.data == NULL)
-            die("notassigned needs --other");
+            client_die("notassigned needs --other");
         device_hello(c, &d, hello, &hello_len);
         expect_type(c, &f, FOTA_PROTO_OFFER);
         send_request(c, other.digest, 0);
@@ -743,7 +701,7 @@ static int cmd_run(int argc, char **argv)
     if (strcmp(scenario, "hellotwice") == 0) {
         device_hello(c, &d, hello, &hello_len);
         if (conn_recv(c, &f) != 0)
-            die("no answer to HELLO");
+            client_die("no answer to HELLO");
         conn_send(c, hello, hello_len);
         expect_error(c, FOTA_PROTO_E_PROTO);
         return 0;
@@ -754,28 +712,28 @@ static int cmd_run(int argc, char **argv)
         device_hello(c, &d, hello, &hello_len);
         expect_type(c, &f, FOTA_PROTO_OFFER);
         if (fota_proto_offer_parse(&offer, f.body, f.len) != 0)
-            die("malformed OFFER");
+            client_die("malformed OFFER");
         memcpy(frame, offer.digest, 32); /* f's body goes with the next read */
         send_request(c, frame, 0);
         send_ack(c, 0x7fffffffu);
         for (;;) {
             if (conn_recv(c, &f) != 0)
-                die("closed without ERROR");
+                client_die("closed without ERROR");
             if (f.type != FOTA_PROTO_DATA)
                 break;
         }
         if (f.type != FOTA_PROTO_ERROR)
-            die("expected ERROR, got %s", fota_proto_type_name(f.type));
+            client_die("expected ERROR, got %s", fota_proto_type_name(f.type));
         {
             struct fota_proto_error_msg e;
 
             if (fota_proto_error_parse(&e, f.body, f.len) != 0 || e.code != FOTA_PROTO_E_PROTO)
-                die("expected ERROR PROTO");
+                client_die("expected ERROR PROTO");
             printf("ERROR %s: %.*s\n", fota_proto_error_name(e.code), (int)e.text_len, e.text);
         }
         return 0;
     }
-    die("unknown scenario '%s'", scenario);
+    client_die("unknown scenario '%s'", scenario);
 }
 
 /* proto_client progress DATADIR ID: "<offset> <total>" stored for ID.
@@ -788,14 +746,14 @@ static int cmd_store(int argc, char **argv)
     char msg[STORE_MSG_SIZE];
 
     if (argc < 2 || store_open(&st, argv[1], &scfg, msg, sizeof(msg)) != 0)
-        die("store: %s", argc < 2 ? "no DATADIR" : msg);
+        client_die("store: %s", argc < 2 ? "no DATADIR" : msg);
     if (strcmp(argv[0], "check") == 0) {
         if (store_check(st) != 0)
-            die("store check: %s", store_errmsg(st));
+            client_die("store check: %s", store_errmsg(st));
         printf("store ok\n");
     } else {
         if (argc < 3 || store_device_get(st, argv[2], &d) != 0)
-            die("store: %s", store_errmsg(st));
+            client_die("store: %s", store_errmsg(st));
         printf("%u %u\n", (unsigned)d.progress_offset, (unsigned)d.progress_total);
     }
     store_close(st);
@@ -806,7 +764,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0)
-        die("libsodium failed to initialise");
+        client_die("libsodium failed to initialise");
     if (argc >= 2 && strcmp(argv[1], "setup") == 0)
         return cmd_setup(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)

@@ -1,9 +1,10 @@
 #!/bin/sh
-# The README's main job must keep working: run it and check what each reset did.
+# scripts/demo-boot.sh (the bootloader story) must keep working: run it and
+# check what each reset did.
 set -eu
 bin=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$("$root/scripts/demo.sh" "$bin" 2>&1) || { echo "$out"; echo "FAIL: demo exited non-zero"; exit 1; }
+out=$("$root/scripts/demo-boot.sh" "$bin" 2>&1) || { echo "$out"; echo "FAIL: demo exited non-zero"; exit 1; }
 echo "$out"
 fails=0
 expect() {

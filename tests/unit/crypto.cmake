@@ -5,12 +5,12 @@ set(FOTA_CRYPTO_TEST_HELPERS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_crypto_util.c
 
 fota_unit_test(test_sha
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sha.c ${FOTA_CRYPTO_TEST_HELPERS}
-  LIBS PkgConfig::SODIUM)
+  LIBS fota_host PkgConfig::SODIUM)
 
 fota_unit_test(test_hmac
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_hmac.c ${FOTA_CRYPTO_TEST_HELPERS}
-  LIBS PkgConfig::SODIUM)
+  LIBS fota_host PkgConfig::SODIUM)
 
 fota_unit_test(test_ed25519
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ed25519.c ${FOTA_CRYPTO_TEST_HELPERS}
-  LIBS PkgConfig::SODIUM)
+  LIBS fota_host PkgConfig::SODIUM)

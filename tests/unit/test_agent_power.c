@@ -28,11 +28,7 @@ static struct srv srv;
 static struct boot_sim_image v1, v2;
 
 struct power_case {
-    enum dev_layout layout;
-    uint8_t window;
-    uint32_t rx_size;
-    uint32_t chunk;        /* server DATA size; 0: the largest */
-    uint32_t payload;
+    struct dev_download dl;
     uint32_t record_every; /* agent config; 0: a page */
     unsigned stride;       /* cut at every stride-th operation */
     unsigned double_cuts;  /* then cut again at each of the first n after the reset */
@@ -59,36 +55,9 @@ static void trace_op(void *arg, uint64_t op, enum fota_posix_flash_op kind, uint
     t->count = op;
 }
 
-static void images_make(const struct power_case *c)
-{
-    dev_open(&dev, c->layout, c->window, c->rx_size);
-    dev_image(&dev, &v1, 1, 1, 300, 1);
-    dev_image(&dev, &v2, 2, 2, c->payload, 2);
-    dev_close(&dev);
-}
-
-static void images_free(void)
-{
-    boot_sim_image_free(&v1);
-    boot_sim_image_free(&v2);
-}
-
 static void world_open(const struct power_case *c)
 {
-    dev_open(&dev, c->layout, c->window, c->rx_size);
-    dev.cfg.record_every = c->record_every;
-    boot_sim_factory(&dev.sim, dev.sim.cfg.layout.primary_addr,
-                     dev.sim.cfg.layout.primary_pages, &v1);
-    assert_int_equal(dev_boot(&dev), 0);
-    srv_init(&srv, "dev-0001", dev_secret);
-    srv_assign(&srv, v2.bytes, v2.size);
-    srv.chunk = c->chunk;
-    dev_attach(&dev, &srv);
-}
-
-static uint32_t frame_bytes(const struct power_case *c)
-{
-    return c->chunk ? c->chunk : c->rx_size - FOTA_PROTO_OVERHEAD - FOTA_PROTO_DATA_HEAD_SIZE;
+    assert_int_equal(dev_download_open(&dev, &srv, &c->dl, c->record_every, &v1, &v2), 0);
 }
 
 static int pending(void)
@@ -128,8 +97,9 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
                              uint32_t seed, struct sweep_stats *st)
 {
     uint32_t page = dev.sim.flash.flash.page_size;
-    uint32_t ack_frames = (c->window + 1u) / 2u;
+    uint32_t ack_frames = (c->dl.window + 1u) / 2u;
     uint32_t every = c->record_every ? c->record_every : page;
+    uint32_t frame = dev_download_frame(&c->dl);
     uint32_t bound;
     int r;
 
@@ -159,9 +129,8 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
     /* Fetched twice: what was in flight, what was received but not yet
      * recorded, and the frame being written. A cut while the progress page
      * itself is erased may lose the log: the download starts over. */
-    bound = c->window * frame_bytes(c) +
-            (every > ack_frames * frame_bytes(c) ? every : ack_frames * frame_bytes(c)) +
-            frame_bytes(c);
+    bound = c->dl.window * frame + (every > ack_frames * frame ? every : ack_frames * frame) +
+            frame;
     if (is_compaction(at)) {
         st->log_lost += srv.data_bytes - v2.size > bound;
         bound = v2.size;
@@ -216,7 +185,7 @@ static void download_sweep(const struct power_case *c, struct sweep_stats *st)
 {
     uint64_t ops;
 
-    images_make(c);
+    dev_download_images(&c->dl, &v1, &v2);
     /* The clean run, traced. */
     world_open(c);
     memset(&trace, 0, sizeof(trace));
@@ -235,21 +204,21 @@ static void download_sweep(const struct power_case *c, struct sweep_stats *st)
             run_double_cut(c, at, second, st);
     }
     printf("  window %2u, %4u-byte frames, image %6u, record every %4u: %4llu ops, "
-           "most fetched twice %u\n", c->window, frame_bytes(c), v2.size,
+           "most fetched twice %u\n", c->dl.window, dev_download_frame(&c->dl), v2.size,
            c->record_every ? c->record_every : dev.sim.flash.flash.page_size,
            (unsigned long long)ops, st->max_refetch);
     st->max_refetch = 0;
-    images_free();
+    dev_download_free(&v1, &v2);
 }
 
 static void test_power_cut_download(void **state)
 {
     static const struct power_case cases[] = {
-        {DEV_SMALL, 4, 256, 0, 1701, 0, 1, 10},
-        {DEV_SMALL, 1, 256, 101, 1701, 0, 1, 6},
-        {DEV_SMALL, 64, 256, 31, 1600, 64, 1, 0},
-        {DEV_SMALL, 2, 256, 1, 301, 0, 1, 0}, /* a byte per frame */
-        {DEV_STM32, 4, 1034, 0, 40 * 1024 + 1, 0, 1, 4},
+        {{DEV_SMALL, 4, 256, 0, 1701}, 0, 1, 10},
+        {{DEV_SMALL, 1, 256, 101, 1701}, 0, 1, 6},
+        {{DEV_SMALL, 64, 256, 31, 1600}, 64, 1, 0},
+        {{DEV_SMALL, 2, 256, 1, 301}, 0, 1, 0}, /* a byte per frame */
+        {{DEV_STM32, 4, 1034, 0, 40 * 1024 + 1}, 0, 1, 4},
     };
     struct sweep_stats st = {0};
     clock_t start = clock();
@@ -267,13 +236,13 @@ static void test_power_cut_download(void **state)
  * the phases), reset, and check the events still reach the server. */
 static void test_power_cut_reports(void **state)
 {
-    static const struct power_case c = {DEV_SMALL, 4, 256, 0, 1701, 0, 1, 0};
+    static const struct power_case c = {{DEV_SMALL, 4, 256, 0, 1701}, 0, 1, 0};
     struct fota_boot_result res;
     uint64_t base, ops;
     unsigned long runs = 0, dup_installed = 0;
 
     (void)state;
-    images_make(&c);
+    dev_download_images(&c.dl, &v1, &v2);
     for (uint64_t at = 1;; at++) {
         uint32_t units = (uint32_t)(at % 3);
         int cut;
@@ -318,7 +287,7 @@ static void test_power_cut_reports(void **state)
         }
         assert_true(at < 200);
     }
-    images_free();
+    dev_download_free(&v1, &v2);
 }
 
 int main(void)

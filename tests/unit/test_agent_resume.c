@@ -25,50 +25,19 @@ static struct srv srv;
 static struct boot_sim_image v1, v2;
 
 struct link_case {
-    enum dev_layout layout;
-    uint8_t window;
-    uint32_t rx_size;
-    uint32_t chunk;     /* server DATA size; 0: the largest */
-    uint32_t payload;
+    struct dev_download dl;
     uint32_t max_chunk; /* link delivery chunks; 0: whole queue */
 };
 
-/* The images of case c, made once per case (signing is the slow part). */
-static void images_make(const struct link_case *c)
-{
-    dev_open(&dev, c->layout, c->window, c->rx_size);
-    dev_image(&dev, &v1, 1, 1, 300, 1);
-    dev_image(&dev, &v2, 2, 2, c->payload, 2);
-    dev_close(&dev);
-}
-
-static void images_free(void)
-{
-    boot_sim_image_free(&v1);
-    boot_sim_image_free(&v2);
-}
-
 static void world_open(const struct link_case *c)
 {
-    dev_open(&dev, c->layout, c->window, c->rx_size);
-    boot_sim_factory(&dev.sim, dev.sim.cfg.layout.primary_addr,
-                     dev.sim.cfg.layout.primary_pages, &v1);
-    assert_int_equal(dev_boot(&dev), 0);
-    srv_init(&srv, "dev-0001", dev_secret);
-    srv_assign(&srv, v2.bytes, v2.size);
-    srv.chunk = c->chunk;
+    assert_int_equal(dev_download_open(&dev, &srv, &c->dl, 0, &v1, &v2), 0);
     dev.max_chunk = c->max_chunk;
-    dev_attach(&dev, &srv);
 }
 
 static void world_close(void)
 {
     dev_close(&dev);
-}
-
-static uint32_t frame_bytes(const struct link_case *c)
-{
-    return c->chunk ? c->chunk : c->rx_size - FOTA_PROTO_OVERHEAD - FOTA_PROTO_DATA_HEAD_SIZE;
 }
 
 static void check_done(const struct link_case *c, unsigned cuts, uint32_t *max_refetch)
@@ -83,10 +52,10 @@ static void check_done(const struct link_case *c, unsigned cuts, uint32_t *max_r
     assert_int_equal(srv.n_reports, 1); /* nothing refused, nothing failed */
     assert_int_equal(srv.proto_errors, 0);
     assert_int_equal(srv.acks_ahead, 0);
-    assert_true(srv.max_inflight <= c->window);
+    assert_true(srv.max_inflight <= c->dl.window);
     assert_true(srv.data_bytes >= v2.size);
     /* At most one window fetched twice per cut. */
-    assert_true(refetch <= cuts * c->window * frame_bytes(c));
+    assert_true(refetch <= cuts * c->dl.window * dev_download_frame(&c->dl));
     if (refetch > *max_refetch)
         *max_refetch = refetch;
 }
@@ -109,18 +78,18 @@ static void sweep(const struct link_case *c, unsigned stride, unsigned long *run
     unsigned long n = 0;
 
     /* A clean run gives the length of what the server sends. */
-    images_make(c);
+    dev_download_images(&c->dl, &v1, &v2);
     world_open(c);
     assert_int_equal(dev_run_sessions(&dev, &srv, 2), RUN_RESET);
     stream = dev.delivered;
     world_close();
     for (uint64_t at = 1; at <= stream; at += stride, n++)
         run_cut_once(c, at, &max_refetch);
-    images_free();
+    dev_download_free(&v1, &v2);
     printf("  window %2u, %4u-byte frames, image %6u: %6llu stream bytes, %5lu cuts, "
-           "most fetched twice %u (window %u)\n", c->window, frame_bytes(c),
+           "most fetched twice %u (window %u)\n", c->dl.window, dev_download_frame(&c->dl),
            (unsigned)v2.size, (unsigned long long)stream, n, max_refetch,
-           c->window * frame_bytes(c));
+           c->dl.window * dev_download_frame(&c->dl));
     *runs += n;
 }
 
@@ -130,11 +99,11 @@ static void sweep(const struct link_case *c, unsigned stride, unsigned long *run
 static void test_link_cut_every_byte(void **state)
 {
     static const struct link_case cases[] = {
-        {DEV_SMALL, 1, 256, 0, 1701, 0},
-        {DEV_SMALL, 4, 256, 0, 1701, 0},
-        {DEV_SMALL, 3, 256, 101, 1600, 0},
-        {DEV_SMALL, 2, 256, 77, 1701, 9},
-        {DEV_SMALL, 64, 256, 31, 1701, 0},
+        {{DEV_SMALL, 1, 256, 0, 1701}, 0},
+        {{DEV_SMALL, 4, 256, 0, 1701}, 0},
+        {{DEV_SMALL, 3, 256, 101, 1600}, 0},
+        {{DEV_SMALL, 2, 256, 77, 1701}, 9},
+        {{DEV_SMALL, 64, 256, 31, 1701}, 0},
     };
     unsigned long runs = 0;
     clock_t start = clock();
@@ -150,7 +119,7 @@ static void test_link_cut_every_byte(void **state)
 /* The STM32F103ZE layout, 1 KiB frames: a cut every 97 bytes. */
 static void test_link_cut_stm32(void **state)
 {
-    static const struct link_case c = {DEV_STM32, 4, 1034, 0, 48 * 1024 + 1, 500};
+    static const struct link_case c = {{DEV_STM32, 4, 1034, 0, 48 * 1024 + 1}, 500};
     unsigned long runs = 0;
     clock_t start = clock();
 
@@ -165,9 +134,9 @@ static void test_link_cut_stm32(void **state)
 static void test_link_cut_many(void **state)
 {
     static const struct link_case cases[] = {
-        {DEV_SMALL, 4, 256, 0, 1701, 13},
-        {DEV_SMALL, 2, 300, 55, 1701, 0},
-        {DEV_STM32, 8, 1034, 0, 20 * 1024 + 7, 333},
+        {{DEV_SMALL, 4, 256, 0, 1701}, 13},
+        {{DEV_SMALL, 2, 300, 55, 1701}, 0},
+        {{DEV_STM32, 8, 1034, 0, 20 * 1024 + 7}, 333},
     };
     uint32_t rng = 0x2545F491u;
     unsigned long runs = 0, total_cuts = 0;
@@ -177,7 +146,7 @@ static void test_link_cut_many(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct link_case *c = &cases[i];
 
-        images_make(c);
+        dev_download_images(&c->dl, &v1, &v2);
         for (int run = 0; run < 100; run++) {
             unsigned cuts = 0;
             int r;
@@ -203,7 +172,7 @@ static void test_link_cut_many(void **state)
             runs++;
             world_close();
         }
-        images_free();
+        dev_download_free(&v1, &v2);
     }
     printf("link cut many times: %lu runs, %lu cuts, most fetched twice in a run %u\n", runs,
            total_cuts, max_refetch);

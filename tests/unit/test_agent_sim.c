@@ -383,6 +383,49 @@ void dev_image(struct dev *d, struct boot_sim_image *img, uint8_t major, uint32_
     boot_sim_image_make(&d->sim, img, major, counter, payload_size, hs, seed);
 }
 
+/* ---- the download the resume sweeps repeat ---- */
+
+void dev_download_images(const struct dev_download *dl, struct boot_sim_image *v1,
+                         struct boot_sim_image *v2)
+{
+    struct dev d;
+
+    dev_open(&d, dl->layout, dl->window, dl->rx_size);
+    dev_image(&d, v1, 1, 1, 300, 1);
+    dev_image(&d, v2, 2, 2, dl->payload, 2);
+    dev_close(&d);
+}
+
+void dev_download_free(struct boot_sim_image *v1, struct boot_sim_image *v2)
+{
+    boot_sim_image_free(v1);
+    boot_sim_image_free(v2);
+}
+
+int dev_download_open(struct dev *d, struct srv *s, const struct dev_download *dl,
+                      uint32_t record_every, const struct boot_sim_image *v1,
+                      const struct boot_sim_image *v2)
+{
+    int err;
+
+    dev_open(d, dl->layout, dl->window, dl->rx_size);
+    d->cfg.record_every = record_every;
+    boot_sim_factory(&d->sim, d->sim.cfg.layout.primary_addr, d->sim.cfg.layout.primary_pages,
+                     v1);
+    err = dev_boot(d);
+    srv_init(s, "dev-0001", dev_secret);
+    srv_assign(s, v2->bytes, v2->size);
+    s->chunk = dl->chunk;
+    dev_attach(d, s);
+    return err;
+}
+
+uint32_t dev_download_frame(const struct dev_download *dl)
+{
+    return dl->chunk ? dl->chunk
+                     : dl->rx_size - FOTA_PROTO_OVERHEAD - FOTA_PROTO_DATA_HEAD_SIZE;
+}
+
 static uint32_t chunk_of(struct dev *d, size_t avail)
 {
     uint32_t n = d->max_chunk ? 1 + xorshift(&d->rng) % d->max_chunk : (uint32_t)avail;

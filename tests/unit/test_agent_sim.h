@@ -111,6 +111,31 @@ int dev_boot(struct dev *d);
 void dev_image(struct dev *d, struct boot_sim_image *img, uint8_t major, uint32_t counter,
                uint32_t payload_size, uint8_t seed);
 
+/* A download the resume sweeps repeat (link cuts, power cuts): the device's
+ * layout, window and receive buffer, the server's DATA size, the size of the
+ * new image's payload. */
+struct dev_download {
+    enum dev_layout layout;
+    uint8_t window;
+    uint32_t rx_size;
+    uint32_t chunk;   /* server DATA size; 0: the largest */
+    uint32_t payload;
+};
+
+/* Makes the download's images, v1 (from the factory) and v2 (offered), once
+ * per case: signing is the slow part. Free them with dev_download_free(). */
+void dev_download_images(const struct dev_download *dl, struct boot_sim_image *v1,
+                         struct boot_sim_image *v2);
+void dev_download_free(struct boot_sim_image *v1, struct boot_sim_image *v2);
+/* Opens d fresh from the factory with v1 in the primary (record_every in its
+ * config, 0: a page), boots it and attaches s, which offers v2. Returns
+ * dev_boot()'s result. */
+int dev_download_open(struct dev *d, struct srv *s, const struct dev_download *dl,
+                      uint32_t record_every, const struct boot_sim_image *v1,
+                      const struct boot_sim_image *v2);
+/* The DATA payload bytes in one of the server's frames. */
+uint32_t dev_download_frame(const struct dev_download *dl);
+
 enum run_end {
     RUN_RESET = 1,  /* the agent asked for a reset */
     RUN_IDLE,       /* a session ended: idle until last_idle from now */

@@ -5,31 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-long vec_hex(uint8_t *out, size_t cap, const char *hex, size_t len)
-{
-    if (len % 2 != 0 || len / 2 > cap)
-        return -1;
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (long)(len / 2);
-}
-
 void prng_seed(struct prng *r, uint64_t seed)
 {
     r->state = seed;

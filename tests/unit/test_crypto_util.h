@@ -1,6 +1,6 @@
 /*
- * Helpers shared by the crypto tests: hex decoding, a small deterministic
- * PRNG, and a reader for the Wycheproof JSON vector files.
+ * Helpers shared by the crypto tests: a small deterministic PRNG and a
+ * reader for the Wycheproof JSON vector files.
  */
 #ifndef TEST_CRYPTO_UTIL_H
 #define TEST_CRYPTO_UTIL_H
@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Decodes len hex digits into out; returns the byte count, or -1 when the
- * text is not hex, has an odd length or does not fit cap bytes. */
-long vec_hex(uint8_t *out, size_t cap, const char *hex, size_t len);
+/* Hex test vectors are decoded with host_unhex(), the host programs' own. */
+#include "host.h"
 
 /* splitmix64: deterministic, so a failing case can be replayed from the seed
  * the test prints. Not for anything but choosing test inputs. */

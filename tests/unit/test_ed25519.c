@@ -63,7 +63,7 @@ static int sodium(const uint8_t *sig, const uint8_t *pk, const uint8_t *msg,
 
 static void hex_exact(uint8_t *out, size_t size, const char *hex)
 {
-    assert_int_equal(vec_hex(out, size, hex, strlen(hex)), (long)size);
+    assert_int_equal(host_unhex(out, size, hex, strlen(hex)), (long)size);
 }
 
 struct rfc8032_vector {
@@ -151,7 +151,7 @@ static void test_rfc8032(void **state)
     for (size_t i = 0; i < sizeof rfc8032 / sizeof rfc8032[0]; i++) {
         const struct rfc8032_vector *t = &rfc8032[i];
         uint8_t pk[PK_SIZE], sig[SIG_SIZE];
-        long len = vec_hex(msg, sizeof msg, t->msg, strlen(t->msg));
+        long len = host_unhex(msg, sizeof msg, t->msg, strlen(t->msg));
 
         assert_true(len >= 0);
         hex_exact(pk, sizeof pk, t->pk);
@@ -220,13 +220,13 @@ static void test_wycheproof(void **state)
     assert_int_equal(vec_json_open(&j, "wycheproof_ed25519_test.json"), 0);
     while ((r = vec_json_next(&j, &p)) == 1) {
         if (vec_pair_is(&p, "pk") && p.value) {
-            have_pk = vec_hex(pk, sizeof pk, p.value, p.value_len) == PK_SIZE;
+            have_pk = host_unhex(pk, sizeof pk, p.value, p.value_len) == PK_SIZE;
         } else if (vec_pair_is(&p, "tcId")) {
             id = vec_pair_number(&p);
         } else if (vec_pair_is(&p, "msg") && p.value) {
-            msg_len = vec_hex(msg, sizeof msg, p.value, p.value_len);
+            msg_len = host_unhex(msg, sizeof msg, p.value, p.value_len);
         } else if (vec_pair_is(&p, "sig") && p.value) {
-            sig_len = vec_hex(sig, sizeof sig, p.value, p.value_len);
+            sig_len = host_unhex(sig, sizeof sig, p.value, p.value_len);
         } else if (vec_pair_is(&p, "result")) {
             int expected = p.value_len == 5 && memcmp(p.value, "valid", 5) == 0;
             int a = 0, b = 0;

@@ -58,7 +58,7 @@ static void test_rfc4231(void **state)
         long key_len, data_len, want_len;
 
         if (c->key_hex) {
-            key_len = vec_hex(key, sizeof key, c->key_hex, strlen(c->key_hex));
+            key_len = host_unhex(key, sizeof key, c->key_hex, strlen(c->key_hex));
         } else {
             memset(key, c->key_byte, c->key_len);
             key_len = (long)c->key_len;
@@ -67,9 +67,9 @@ static void test_rfc4231(void **state)
             data_len = (long)strlen(c->data);
             memcpy(data, c->data, (size_t)data_len);
         } else {
-            data_len = vec_hex(data, sizeof data, c->data_hex, strlen(c->data_hex));
+            data_len = host_unhex(data, sizeof data, c->data_hex, strlen(c->data_hex));
         }
-        want_len = vec_hex(want, sizeof want, c->mac_hex, strlen(c->mac_hex));
+        want_len = host_unhex(want, sizeof want, c->mac_hex, strlen(c->mac_hex));
         assert_true(key_len >= 0 && data_len >= 0 && want_len > 0);
 
         fota_hmac_sha256(mac, key, (size_t)key_len, data, (size_t)data_len);
@@ -125,11 +125,11 @@ static void test_wycheproof(void **state)
         else if (vec_pair_is(&p, "tcId"))
             id = vec_pair_number(&p);
         else if (vec_pair_is(&p, "key") && p.value)
-            key_len = vec_hex(key, sizeof key, p.value, p.value_len);
+            key_len = host_unhex(key, sizeof key, p.value, p.value_len);
         else if (vec_pair_is(&p, "msg") && p.value)
-            msg_len = vec_hex(msg, sizeof msg, p.value, p.value_len);
+            msg_len = host_unhex(msg, sizeof msg, p.value, p.value_len);
         else if (vec_pair_is(&p, "tag") && p.value)
-            tag_len = vec_hex(tag, sizeof tag, p.value, p.value_len);
+            tag_len = host_unhex(tag, sizeof tag, p.value, p.value_len);
         else if (vec_pair_is(&p, "result")) {
             assert_true(tag_bits > 0 && id >= 0 && key_len >= 0 && msg_len >= 0 &&
                         tag_len >= 0);

@@ -117,7 +117,7 @@ static void assert_digest_hex(const uint8_t *digest, size_t size, const char *he
 {
     uint8_t want[MAX_DIGEST];
 
-    assert_int_equal(vec_hex(want, sizeof want, hex, strlen(hex)), (long)size);
+    assert_int_equal(host_unhex(want, sizeof want, hex, strlen(hex)), (long)size);
     assert_memory_equal(digest, want, size);
 }
 

@@ -33,15 +33,51 @@ static int image_name_ok(const char *s)
     return 1;
 }
 
+/* Assigns image name ("none": clears) to device, or else to group, and says
+ * so. Returns 0 or a store error (not printed). */
+static int assign_apply(struct store *st, const char *device, const char *group,
+                        const char *name)
+{
+    char hex[2 * STORE_DIGEST_SIZE + 1];
+    struct store_image img;
+    int clear = strcmp(name, "none") == 0, n = 0;
+
+    memset(&img, 0, sizeof(img));
+    if (!clear && store_image_find(st, name, &img) != 0)
+        return -1;
+    if (device != NULL) {
+        if (store_assign_device(st, device, clear ? NULL : img.digest, admin_now()) != 0)
+            return -1;
+        if (clear)
+            printf("device %s: own assignment cleared (its group's applies)\n", device);
+    } else {
+        n = store_assign_group(st, group, clear ? NULL : img.digest, admin_now());
+        if (n < 0)
+            return n;
+        if (clear)
+            printf("group %s: assignment cleared (%d device%s)\n", group, n, n == 1 ? "" : "s");
+    }
+    if (clear)
+        return 0;
+    host_hex(hex, img.digest, STORE_DIGEST_SIZE);
+    if (device != NULL)
+        printf("device %s: assigned %s (digest %.16s)\n", device, img.version, hex);
+    else
+        printf("group %s: assigned %s (digest %.16s) to %d device%s\n", group, img.version, hex,
+               n, n == 1 ? "" : "s");
+    if (!img.verified)
+        fprintf(stderr, "fota: warning: image %s was stored without verification\n",
+                img.version);
+    return 0;
+}
+
 static int assign_run(const struct tool_command *cmd, const struct tool_globals *g, int argc,
                       char **argv)
 {
     const char *device = NULL, *group = NULL, *name = NULL, *value;
-    char hex[2 * STORE_DIGEST_SIZE + 1];
-    struct store_image img;
     struct store *st;
     struct args a;
-    int opt, rc, clear, n = 0;
+    int opt, rc;
 
     args_init(&a, argc, argv, 1);
     while ((opt = args_next(&a, assign_options, &value)) != ARGS_END) {
@@ -79,39 +115,7 @@ static int assign_run(const struct tool_command *cmd, const struct tool_globals 
     rc = admin_open(cmd, g, 0, &st);
     if (rc != TOOL_EXIT_OK)
         return rc;
-    memset(&img, 0, sizeof(img));
-    clear = strcmp(name, "none") == 0;
-    if (!clear && store_image_find(st, name, &img) != 0)
-        goto fail;
-    if (device != NULL) {
-        if (store_assign_device(st, device, clear ? NULL : img.digest, admin_now()) != 0)
-            goto fail;
-        if (clear)
-            printf("device %s: own assignment cleared (its group's applies)\n", device);
-    } else {
-        n = store_assign_group(st, group, clear ? NULL : img.digest, admin_now());
-        if (n < 0)
-            goto fail;
-        if (clear)
-            printf("group %s: assignment cleared (%d device%s)\n", group, n, n == 1 ? "" : "s");
-    }
-    if (!clear) {
-        tool_hex(hex, img.digest, STORE_DIGEST_SIZE);
-        if (device != NULL)
-            printf("device %s: assigned %s (digest %.16s)\n", device, img.version, hex);
-        else
-            printf("group %s: assigned %s (digest %.16s) to %d device%s\n", group, img.version,
-                   hex, n, n == 1 ? "" : "s");
-        if (!img.verified)
-            fprintf(stderr, "fota: warning: image %s was stored without verification\n",
-                    img.version);
-    }
-    store_close(st);
-    return TOOL_EXIT_OK;
-fail:
-    rc = admin_fail(st);
-    store_close(st);
-    return rc;
+    return admin_close(st, assign_apply(st, device, group, name));
 }
 
 const struct tool_command tool_cmd_assign = {

@@ -15,29 +15,16 @@
 #include "keyfile.h"
 #include "provision.h"
 
-enum { OPT_HELP = 1, OPT_GROUP, OPT_OUTPUT, OPT_KEY, OPT_SERVER, OPT_FORCE, OPT_JSON };
+enum { OPT_HELP = 1, OPT_GROUP, OPT_OUTPUT, OPT_KEY, OPT_SERVER, OPT_FORCE };
 
+/* --group first: provision takes the same options but that one, and its
+ * table is this one past the first entry. */
 static const struct args_option add_options[] = {
     {"group", 'g', 1, OPT_GROUP},
     {"output", 'o', 1, OPT_OUTPUT},
     {"key", 'k', 1, OPT_KEY},
     {"server", 's', 1, OPT_SERVER},
     {"force", 0, 0, OPT_FORCE},
-    {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
-};
-
-static const struct args_option provision_options[] = {
-    {"output", 'o', 1, OPT_OUTPUT},
-    {"key", 'k', 1, OPT_KEY},
-    {"server", 's', 1, OPT_SERVER},
-    {"force", 0, 0, OPT_FORCE},
-    {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
-};
-
-static const struct args_option list_options[] = {
-    {"json", 0, 0, OPT_JSON},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -117,177 +104,181 @@ static int provision_output(struct store *st, const struct provision *p,
     return 0;
 }
 
-/* ---------------------------------------------------------------- add --- */
-
-static int device_add(const struct tool_command *cmd, const struct tool_globals *g, int argc,
-                      char **argv)
+/* Prepares device id's provisioning file and writes it where o says (path
+ * gets where); the secret is wiped from memory either way. Returns 0 or
+ * TOOL_EXIT_FAIL (printed). */
+static int provision_make(struct store *st, const char *id, const struct provision_opts *o,
+                          char *path, size_t path_size)
 {
-    struct provision_opts o = {NULL, NULL, NULL, 0};
-    const char *id = NULL, *group = NULL, *value;
-    char path[4096];
     struct provision p;
-    struct store *st;
-    struct args a;
-    int opt, rc;
+    int rc = provision_prepare(st, id, o, &p);
 
+    if (rc == 0)
+        rc = provision_output(st, &p, o, path, path_size);
+    provision_wipe(&p);
+    return rc;
+}
+
+/* A device subcommand's command line: the device id and the options. */
+struct device_args {
+    const char *id;
+    const char *group;
+    struct provision_opts o;
+};
+
+/* A subcommand on one device: the options it accepts, whether it adds the
+ * device (whose id and group name must then be fit for the store), and
+ * what it does with the store open. */
+struct device_sub {
+    const struct args_option *options;
+    int adds;
+    /* Returns TOOL_EXIT_OK or TOOL_EXIT_FAIL (printed). */
+    int (*body)(struct store *st, const struct device_args *da);
+};
+
+/* Nothing so far ends the command. */
+#define DEVICE_GO_ON (-1)
+
+/* Scans "device SUB ..." with the options of opts, one device id required.
+ * Returns DEVICE_GO_ON, or the exit code of a command that ends here (help
+ * printed, usage error). */
+static int device_args_scan(const struct tool_command *cmd, int argc, char **argv,
+                            const struct args_option *opts, struct device_args *da)
+{
+    const char *value;
+    struct args a;
+    int opt;
+
+    memset(da, 0, sizeof(*da));
     args_init(&a, argc, argv, 2);
-    while ((opt = args_next(&a, add_options, &value)) != ARGS_END) {
+    while ((opt = args_next(&a, opts, &value)) != ARGS_END) {
         switch (opt) {
-        case OPT_GROUP: group = value; break;
-        case OPT_OUTPUT: o.output = value; break;
-        case OPT_KEY: o.key = value; break;
-        case OPT_SERVER: o.server = value; break;
-        case OPT_FORCE: o.force = 1; break;
+        case OPT_GROUP: da->group = value; break;
+        case OPT_OUTPUT: da->o.output = value; break;
+        case OPT_KEY: da->o.key = value; break;
+        case OPT_SERVER: da->o.server = value; break;
+        case OPT_FORCE: da->o.force = 1; break;
         case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
         case ARGS_POSITIONAL:
-            if (id != NULL)
+            if (da->id != NULL)
                 return tool_usage_error(cmd, "one device id at a time, got '%s' too", value);
-            id = value;
+            da->id = value;
             break;
         default: return tool_usage_error(cmd, "%s", a.error);
         }
     }
-    if (id == NULL)
-        return tool_usage_error(cmd, "the device id is missing: device add ID");
-    if (store_id_check(id) != 0)
+    if (da->id == NULL)
+        return tool_usage_error(cmd, "the device id is missing: device %s ID", argv[1]);
+    return DEVICE_GO_ON;
+}
+
+/* The names a new device gets, checked before anything is stored.
+ * Returns DEVICE_GO_ON or TOOL_EXIT_USAGE (printed). */
+static int device_names_check(const struct tool_command *cmd, const struct device_args *da)
+{
+    if (store_id_check(da->id) != 0)
         return tool_usage_error(cmd, "bad device id '%s': 1 to %d printable characters, "
-                                "without spaces, '/' or '\\'", id, STORE_ID_MAX);
-    if (group != NULL && store_id_check(group) != 0)
+                                "without spaces, '/' or '\\'", da->id, STORE_ID_MAX);
+    if (da->group != NULL && store_id_check(da->group) != 0)
         return tool_usage_error(cmd, "bad group name '%s': 1 to %d printable characters, "
-                                "without spaces, '/' or '\\'", group, STORE_ID_MAX);
-    if (o.server != NULL && store_server_check(o.server) != 0)
-        return tool_usage_error(cmd, "bad server address '%s': expected HOST:PORT", o.server);
+                                "without spaces, '/' or '\\'", da->group, STORE_ID_MAX);
+    return DEVICE_GO_ON;
+}
+
+/* Runs add, provision or remove (ctx: its struct device_sub): the command
+ * line, the names of a device to add, the --server given, then the body
+ * with the store open. Returns a TOOL_EXIT_* code. */
+static int device_sub_run(const struct tool_command *cmd, const struct tool_globals *g,
+                          int argc, char **argv, const void *ctx)
+{
+    const struct device_sub *sub = ctx;
+    struct device_args da;
+    struct store *st;
+    int rc = device_args_scan(cmd, argc, argv, sub->options, &da);
+
+    if (rc == DEVICE_GO_ON && sub->adds)
+        rc = device_names_check(cmd, &da);
+    if (rc != DEVICE_GO_ON)
+        return rc;
+    if (da.o.server != NULL && store_server_check(da.o.server) != 0)
+        return tool_usage_error(cmd, "bad server address '%s': expected HOST:PORT", da.o.server);
     rc = admin_open(cmd, g, 0, &st);
     if (rc != TOOL_EXIT_OK)
         return rc;
-    /* Added in a transaction that the provisioning file must complete: a
-     * device whose file could not be written is not kept. */
-    if (store_begin(st) != 0) {
+    rc = sub->body(st, &da);
+    store_close(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- add --- */
+
+/* Adds the device in a transaction that its provisioning file must
+ * complete: a device whose file could not be written is not kept. */
+static int device_add(struct store *st, const struct device_args *da)
+{
+    char path[4096];
+    int rc;
+
+    if (store_begin(st) != 0)
+        return admin_fail(st);
+    if (store_device_add(st, da->id, da->group, NULL, admin_now(), NULL) != 0)
         rc = admin_fail(st);
-        store_close(st);
-        return rc;
-    }
-    if (store_device_add(st, id, group, NULL, admin_now(), NULL) != 0)
-        rc = admin_fail(st);
-    if (rc == 0)
-        rc = provision_prepare(st, id, &o, &p);
-    if (rc == 0) {
-        rc = provision_output(st, &p, &o, path, sizeof(path));
-        provision_wipe(&p);
-    }
+    else
+        rc = provision_make(st, da->id, &da->o, path, sizeof(path));
     if (rc == 0 && store_commit(st) != 0) {
         rc = admin_fail(st);
-        if (o.output == NULL)
+        if (da->o.output == NULL)
             (void)unlink(path);
     }
     if (rc != 0) {
         store_rollback(st);
-    } else {
-        printf("device %s added%s%s; provisioning file %s\n", id,
-               group ? " to group " : "", group ? group : "", path);
+        return rc;
     }
-    store_close(st);
-    return rc;
+    printf("device %s added%s%s; provisioning file %s\n", da->id,
+           da->group ? " to group " : "", da->group ? da->group : "", path);
+    return 0;
 }
+
+static const struct device_sub add_sub = {add_options, 1, device_add};
 
 /* ---------------------------------------------------------- provision --- */
 
-static int device_provision(const struct tool_command *cmd, const struct tool_globals *g,
-                            int argc, char **argv)
+static int device_provision(struct store *st, const struct device_args *da)
 {
-    struct provision_opts o = {NULL, NULL, NULL, 0};
-    const char *id = NULL, *value;
     char path[4096];
-    struct provision p;
-    struct store *st;
-    struct args a;
-    int opt, rc;
+    int rc = provision_make(st, da->id, &da->o, path, sizeof(path));
 
-    args_init(&a, argc, argv, 2);
-    while ((opt = args_next(&a, provision_options, &value)) != ARGS_END) {
-        switch (opt) {
-        case OPT_OUTPUT: o.output = value; break;
-        case OPT_KEY: o.key = value; break;
-        case OPT_SERVER: o.server = value; break;
-        case OPT_FORCE: o.force = 1; break;
-        case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
-        case ARGS_POSITIONAL:
-            if (id != NULL)
-                return tool_usage_error(cmd, "one device id at a time, got '%s' too", value);
-            id = value;
-            break;
-        default: return tool_usage_error(cmd, "%s", a.error);
-        }
-    }
-    if (id == NULL)
-        return tool_usage_error(cmd, "the device id is missing: device provision ID");
-    if (o.server != NULL && store_server_check(o.server) != 0)
-        return tool_usage_error(cmd, "bad server address '%s': expected HOST:PORT", o.server);
-    rc = admin_open(cmd, g, 0, &st);
-    if (rc != TOOL_EXIT_OK)
-        return rc;
-    rc = provision_prepare(st, id, &o, &p);
-    if (rc == 0) {
-        rc = provision_output(st, &p, &o, path, sizeof(path));
-        provision_wipe(&p);
-    }
     if (rc == 0)
-        printf("device %s: provisioning file %s\n", id, path);
-    store_close(st);
+        printf("device %s: provisioning file %s\n", da->id, path);
     return rc;
 }
+
+static const struct device_sub provision_sub = {add_options + 1, 0, device_provision};
 
 /* ------------------------------------------------------------- remove --- */
 
-static int device_remove(const struct tool_command *cmd, const struct tool_globals *g,
-                         int argc, char **argv)
+static int device_remove(struct store *st, const struct device_args *da)
 {
-    const char *id = NULL, *value;
     char path[4096];
-    struct store *st;
-    struct args a;
-    int opt, rc;
 
-    args_init(&a, argc, argv, 2);
-    while ((opt = args_next(&a, remove_options, &value)) != ARGS_END) {
-        switch (opt) {
-        case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
-        case ARGS_POSITIONAL:
-            if (id != NULL)
-                return tool_usage_error(cmd, "one device id at a time, got '%s' too", value);
-            id = value;
-            break;
-        default: return tool_usage_error(cmd, "%s", a.error);
-        }
-    }
-    if (id == NULL)
-        return tool_usage_error(cmd, "the device id is missing: device remove ID");
-    rc = admin_open(cmd, g, 0, &st);
-    if (rc != TOOL_EXIT_OK)
-        return rc;
-    if (store_device_remove(st, id) != 0 ||
-        store_event_log(st, id, "removed", "", admin_now()) != 0) {
-        rc = admin_fail(st);
-    } else {
-        /* Its default provisioning file holds a secret no longer valid. */
-        if (store_provision_path(st, id, path, sizeof(path)) == 0)
-            (void)unlink(path);
-        printf("device %s removed\n", id);
-    }
-    store_close(st);
-    return rc;
+    if (store_device_remove(st, da->id) != 0 ||
+        store_event_log(st, da->id, "removed", "", admin_now()) != 0)
+        return admin_fail(st);
+    /* Its default provisioning file holds a secret no longer valid. */
+    if (store_provision_path(st, da->id, path, sizeof(path)) == 0)
+        (void)unlink(path);
+    printf("device %s removed\n", da->id);
+    return 0;
 }
+
+static const struct device_sub remove_sub = {remove_options, 0, device_remove};
 
 /* --------------------------------------------------------------- list --- */
 
-struct list_ctx {
-    int json;
-    unsigned count;
-};
-
 static int list_one(void *ctx, const struct store_device *d)
 {
-    struct list_ctx *c = ctx;
+    struct admin_list *l = ctx;
+    int first = admin_list_row(l);
     char assigned[STORE_VERSION_TEXT_SIZE] = "", running[STORE_VERSION_TEXT_SIZE] = "";
     char seen[32], shown[STORE_VERSION_TEXT_SIZE + 8];
 
@@ -296,8 +287,7 @@ static int list_one(void *ctx, const struct store_device *d)
     if (d->has_running)
         store_version_format(running, sizeof(running), &d->running_version);
     admin_time(seen, sizeof(seen), d->last_seen);
-    if (c->json) {
-        fputs(c->count ? ",\n  {" : "\n  {", stdout);
+    if (l->json) {
         fputs("\"id\": ", stdout);
         tool_json_string(stdout, d->id);
         fputs(", \"group\": ", stdout);
@@ -310,76 +300,38 @@ static int list_one(void *ctx, const struct store_device *d)
         fputs(", \"last_seen\": ", stdout);
         admin_json_opt(stdout, d->last_seen ? seen : NULL);
         printf(", \"connections\": %lu}", (unsigned long)d->connections);
-    } else {
-        if (c->count == 0)
-            printf("%-32s %-16s %-16s %-16s %s\n", "ID", "GROUP", "ASSIGNED", "RUNNING",
-                   "LAST SEEN");
-        snprintf(shown, sizeof(shown), "%s%s", assigned[0] ? assigned : "-",
-                 d->assigned_by_group ? " (g)" : "");
-        printf("%-32s %-16s %-16s %-16s %s\n", d->id, d->group[0] ? d->group : "-", shown,
-               running[0] ? running : "-", seen);
+        return 0;
     }
-    c->count++;
+    if (first)
+        printf("%-32s %-16s %-16s %-16s %s\n", "ID", "GROUP", "ASSIGNED", "RUNNING", "LAST SEEN");
+    snprintf(shown, sizeof(shown), "%s%s", assigned[0] ? assigned : "-",
+             d->assigned_by_group ? " (g)" : "");
+    printf("%-32s %-16s %-16s %-16s %s\n", d->id, d->group[0] ? d->group : "-", shown,
+           running[0] ? running : "-", seen);
     return 0;
 }
 
-static int device_list(const struct tool_command *cmd, const struct tool_globals *g,
-                       int argc, char **argv)
+static int list_each(struct store *st, struct admin_list *l)
 {
-    struct list_ctx c = {0, 0};
-    const char *value;
-    struct store *st;
-    struct args a;
-    int opt, rc;
-
-    args_init(&a, argc, argv, 2);
-    while ((opt = args_next(&a, list_options, &value)) != ARGS_END) {
-        switch (opt) {
-        case OPT_JSON: c.json = 1; break;
-        case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
-        case ARGS_POSITIONAL: return tool_usage_error(cmd, "unexpected argument '%s'", value);
-        default: return tool_usage_error(cmd, "%s", a.error);
-        }
-    }
-    rc = admin_open(cmd, g, 0, &st);
-    if (rc != TOOL_EXIT_OK)
-        return rc;
-    if (c.json)
-        fputs("[", stdout);
-    if (store_devices_each(st, list_one, &c) != 0) {
-        rc = admin_fail(st);
-    } else if (c.json) {
-        fputs(c.count ? "\n]\n" : "]\n", stdout);
-    } else if (c.count == 0) {
-        printf("no devices (add one with fota -d %s device add ID)\n", g->datadir);
-    }
-    store_close(st);
-    return rc;
+    return store_devices_each(st, list_one, l);
 }
 
+static const struct admin_listing device_listing = {list_each, "no devices", "device add ID"};
+
 /* ---------------------------------------------------------- dispatch --- */
+
+static const struct admin_sub device_subs[] = {
+    {"add", device_sub_run, &add_sub},
+    {"list", admin_list_sub, &device_listing},
+    {"provision", device_sub_run, &provision_sub},
+    {"remove", device_sub_run, &remove_sub},
+    {NULL, NULL, NULL},
+};
 
 static int device_run(const struct tool_command *cmd, const struct tool_globals *g, int argc,
                       char **argv)
 {
-    const char *sub = argc > 1 ? argv[1] : NULL;
-
-    if (sub == NULL)
-        return tool_usage_error(cmd, "no device command given: add, list, provision or remove");
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
-        tool_usage(cmd, stdout);
-        return TOOL_EXIT_OK;
-    }
-    if (strcmp(sub, "add") == 0)
-        return device_add(cmd, g, argc, argv);
-    if (strcmp(sub, "list") == 0)
-        return device_list(cmd, g, argc, argv);
-    if (strcmp(sub, "provision") == 0)
-        return device_provision(cmd, g, argc, argv);
-    if (strcmp(sub, "remove") == 0)
-        return device_remove(cmd, g, argc, argv);
-    return tool_usage_error(cmd, "unknown device command '%s': add, list, provision or remove",
-                            sub);
+    return admin_dispatch(cmd, g, argc, argv, device_subs, "add, list, provision or remove");
 }
 
 const struct tool_command tool_cmd_device = {

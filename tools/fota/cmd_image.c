@@ -13,16 +13,10 @@
 #include "args.h"
 #include "imageinfo.h"
 
-enum { OPT_HELP = 1, OPT_NO_VERIFY, OPT_JSON };
+enum { OPT_HELP = 1, OPT_NO_VERIFY };
 
 static const struct args_option add_options[] = {
     {"no-verify", 0, 0, OPT_NO_VERIFY},
-    {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
-};
-
-static const struct args_option list_options[] = {
-    {"json", 0, 0, OPT_JSON},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -59,7 +53,7 @@ static int image_add_one(struct store *st, const char *path, unsigned flags)
         }
         failed = 1;
     } else {
-        tool_hex(hex, img->digest, STORE_DIGEST_SIZE);
+        host_hex(hex, img->digest, STORE_DIGEST_SIZE);
         printf("%s: %s version %s, counter %lu, %lu bytes, digest %s%s\n", path,
                r == 1 ? "already stored:" : "added", img->version,
                (unsigned long)img->header.security_counter, (unsigned long)img->size, hex,
@@ -76,7 +70,7 @@ static int image_add_one(struct store *st, const char *path, unsigned flags)
 }
 
 static int image_add(const struct tool_command *cmd, const struct tool_globals *g, int argc,
-                     char **argv)
+                     char **argv, const void *ctx)
 {
     const char **paths;
     const char *value;
@@ -86,6 +80,7 @@ static int image_add(const struct tool_command *cmd, const struct tool_globals *
     struct args a;
     int opt, rc, failed = 0;
 
+    (void)ctx;
     paths = calloc((size_t)argc, sizeof(*paths));
     if (paths == NULL) {
         tool_error("out of memory");
@@ -118,20 +113,15 @@ static int image_add(const struct tool_command *cmd, const struct tool_globals *
 
 /* --------------------------------------------------------------- list --- */
 
-struct list_ctx {
-    int json;
-    unsigned count;
-};
-
 static int list_one(void *ctx, const struct store_image *img)
 {
-    struct list_ctx *c = ctx;
+    struct admin_list *l = ctx;
+    int first = admin_list_row(l);
     char hex[2 * STORE_DIGEST_SIZE + 1], added[32];
 
-    tool_hex(hex, img->digest, STORE_DIGEST_SIZE);
+    host_hex(hex, img->digest, STORE_DIGEST_SIZE);
     admin_time(added, sizeof(added), img->added);
-    if (c->json) {
-        fputs(c->count ? ",\n  {" : "\n  {", stdout);
+    if (l->json) {
         fputs("\"version\": ", stdout);
         tool_json_string(stdout, img->version);
         printf(", \"digest\": \"%s\", \"counter\": %lu, \"size\": %lu, \"payload_size\": %lu,"
@@ -140,71 +130,36 @@ static int list_one(void *ctx, const struct store_image *img)
                (unsigned long)img->header.payload_size,
                (unsigned long)img->header.load_address, img->verified ? "true" : "false",
                added);
-    } else {
-        if (c->count == 0)
-            printf("%-16s %-8s %-9s %-10s %-16s %-8s %s\n", "VERSION", "COUNTER", "SIZE",
-                   "LOAD", "DIGEST", "VERIFIED", "ADDED");
-        printf("%-16s %-8lu %-9lu 0x%08lx %.16s %-8s %s\n", img->version,
-               (unsigned long)img->header.security_counter, (unsigned long)img->size,
-               (unsigned long)img->header.load_address, hex, img->verified ? "yes" : "NO",
-               added);
+        return 0;
     }
-    c->count++;
+    if (first)
+        printf("%-16s %-8s %-9s %-10s %-16s %-8s %s\n", "VERSION", "COUNTER", "SIZE", "LOAD",
+               "DIGEST", "VERIFIED", "ADDED");
+    printf("%-16s %-8lu %-9lu 0x%08lx %.16s %-8s %s\n", img->version,
+           (unsigned long)img->header.security_counter, (unsigned long)img->size,
+           (unsigned long)img->header.load_address, hex, img->verified ? "yes" : "NO", added);
     return 0;
 }
 
-static int image_list(const struct tool_command *cmd, const struct tool_globals *g, int argc,
-                      char **argv)
+static int list_each(struct store *st, struct admin_list *l)
 {
-    struct list_ctx c = {0, 0};
-    const char *value;
-    struct store *st;
-    struct args a;
-    int opt, rc;
-
-    args_init(&a, argc, argv, 2);
-    while ((opt = args_next(&a, list_options, &value)) != ARGS_END) {
-        switch (opt) {
-        case OPT_JSON: c.json = 1; break;
-        case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
-        case ARGS_POSITIONAL: return tool_usage_error(cmd, "unexpected argument '%s'", value);
-        default: return tool_usage_error(cmd, "%s", a.error);
-        }
-    }
-    rc = admin_open(cmd, g, 0, &st);
-    if (rc != TOOL_EXIT_OK)
-        return rc;
-    if (c.json)
-        fputs("[", stdout);
-    if (store_images_each(st, list_one, &c) != 0) {
-        rc = admin_fail(st);
-    } else if (c.json) {
-        fputs(c.count ? "\n]\n" : "]\n", stdout);
-    } else if (c.count == 0) {
-        printf("no images (add one with fota -d %s image add IMAGE)\n", g->datadir);
-    }
-    store_close(st);
-    return rc;
+    return store_images_each(st, list_one, l);
 }
 
+static const struct admin_listing image_listing = {list_each, "no images", "image add IMAGE"};
+
 /* ---------------------------------------------------------- dispatch --- */
+
+static const struct admin_sub image_subs[] = {
+    {"add", image_add, NULL},
+    {"list", admin_list_sub, &image_listing},
+    {NULL, NULL, NULL},
+};
 
 static int image_run(const struct tool_command *cmd, const struct tool_globals *g, int argc,
                      char **argv)
 {
-    const char *sub = argc > 1 ? argv[1] : NULL;
-
-    if (sub == NULL)
-        return tool_usage_error(cmd, "no image command given: add or list");
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
-        tool_usage(cmd, stdout);
-        return TOOL_EXIT_OK;
-    }
-    if (strcmp(sub, "add") == 0)
-        return image_add(cmd, g, argc, argv);
-    if (strcmp(sub, "list") == 0)
-        return image_list(cmd, g, argc, argv);
-    return tool_usage_error(cmd, "unknown image command '%s': add or list", sub);
+    return admin_dispatch(cmd, g, argc, argv, image_subs, "add or list");
 }
 
 const struct tool_command tool_cmd_image = {

@@ -17,14 +17,48 @@ static const struct args_option init_options[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Sets the public key (key, wiped here; NULL: unchanged) and the server
+ * address (NULL: unchanged), then shows the settings. Returns 0 or a store
+ * error (not printed). */
+static int init_apply(struct store *st, const char *datadir, struct tool_key *key,
+                      const char *server)
+{
+    struct store_settings set;
+    char id[2 * KEY_ID_SIZE + 1];
+    struct tool_key shown;
+    int err = 0;
+
+    if (key != NULL) {
+        err = store_set_public_key(st, key->pub);
+        key_wipe(key);
+    }
+    if (err == 0 && server != NULL)
+        err = store_set_server(st, server);
+    if (err == 0)
+        err = store_settings_get(st, &set);
+    if (err != 0)
+        return err;
+    printf("%s: fota data directory (schema %d)\n", datadir, STORE_SCHEMA_VERSION);
+    if (set.has_public_key) {
+        key_from_public(&shown, set.public_key);
+        host_hex(id, shown.id, KEY_ID_SIZE);
+        printf("public key: key id %s\n", id);
+    } else {
+        printf("public key: not set (fota -d %s init -k PUB.pem)\n", datadir);
+    }
+    if (set.server[0] != '\0')
+        printf("server: %s\n", set.server);
+    else
+        printf("server: not set (fota -d %s init --server HOST:PORT)\n", datadir);
+    return 0;
+}
+
 static int init_run(const struct tool_command *cmd, const struct tool_globals *g, int argc,
                     char **argv)
 {
     const char *key_path = NULL, *server = NULL, *value;
-    struct store_settings set;
     struct tool_key key;
     struct store *st;
-    char id[2 * KEY_ID_SIZE + 1];
     struct args a;
     int opt, rc;
 
@@ -52,34 +86,7 @@ static int init_run(const struct tool_command *cmd, const struct tool_globals *g
             key_wipe(&key);
         return rc;
     }
-    if (key_path != NULL) {
-        rc = store_set_public_key(st, key.pub);
-        key_wipe(&key);
-        if (rc != 0)
-            goto fail;
-    }
-    if (server != NULL && store_set_server(st, server) != 0)
-        goto fail;
-    if (store_settings_get(st, &set) != 0)
-        goto fail;
-    printf("%s: fota data directory (schema %d)\n", g->datadir, STORE_SCHEMA_VERSION);
-    if (set.has_public_key) {
-        key_from_public(&key, set.public_key);
-        tool_hex(id, key.id, KEY_ID_SIZE);
-        printf("public key: key id %s\n", id);
-    } else {
-        printf("public key: not set (fota -d %s init -k PUB.pem)\n", g->datadir);
-    }
-    if (set.server[0] != '\0')
-        printf("server: %s\n", set.server);
-    else
-        printf("server: not set (fota -d %s init --server HOST:PORT)\n", g->datadir);
-    store_close(st);
-    return TOOL_EXIT_OK;
-fail:
-    rc = admin_fail(st);
-    store_close(st);
-    return rc;
+    return admin_close(st, init_apply(st, g->datadir, key_path ? &key : NULL, server));
 }
 
 const struct tool_command tool_cmd_init = {

@@ -73,7 +73,7 @@ static void print_hex(FILE *out, const uint8_t *p, size_t len)
     while (len > 0) {
         size_t n = len < 128 ? len : 128;
 
-        tool_hex(buf, p, n);
+        host_hex(buf, p, n);
         fputs(buf, out);
         p += n;
         len -= n;

@@ -304,7 +304,7 @@ static int sign_run(const struct tool_command *cmd, const struct tool_globals *g
     if (tool_write_file_atomic(rq.output, image, image_len, 0644, 0) != 0)
         goto out_fw;
     image_version_string(version, sizeof(version), &hdr.version);
-    tool_hex(id, key.id, KEY_ID_SIZE);
+    host_hex(id, key.id, KEY_ID_SIZE);
     printf("%s: signed version %s, counter %lu, %lu bytes payload at 0x%08lx, key id %s "
            "(from %s input %s)\n",
            rq.output, version, (unsigned long)hdr.security_counter,

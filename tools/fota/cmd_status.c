@@ -5,20 +5,6 @@
 #include <string.h>
 
 #include "admin.h"
-#include "args.h"
-
-enum { OPT_HELP = 1, OPT_JSON };
-
-static const struct args_option status_options[] = {
-    {"json", 0, 0, OPT_JSON},
-    {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
-};
-
-struct status_ctx {
-    int json;
-    unsigned count;
-};
 
 /* One device's fields as text ("" for none). */
 struct status_row {
@@ -43,12 +29,10 @@ static void status_fill(struct status_row *r, const struct store_device *d)
         admin_time(r->seen, sizeof(r->seen), d->last_seen);
 }
 
-static void status_json(const struct status_ctx *c, const struct store_device *d,
-                        const struct status_row *r)
+static void status_json(const struct store_device *d, const struct status_row *r)
 {
     char when[32];
 
-    fputs(c->count ? ",\n  {" : "\n  {", stdout);
     fputs("\"id\": ", stdout);
     tool_json_string(stdout, d->id);
     fputs(", \"group\": ", stdout);
@@ -78,62 +62,41 @@ static void status_json(const struct status_ctx *c, const struct store_device *d
 
 static int status_one(void *ctx, const struct store_device *d)
 {
-    struct status_ctx *c = ctx;
+    struct admin_list *l = ctx;
+    int first = admin_list_row(l);
     struct status_row r;
     char pct[16];
 
     status_fill(&r, d);
-    if (c->json) {
-        status_json(c, d, &r);
-    } else {
-        if (c->count == 0)
-            printf("%-20s %-12s %-12s %-12s %-8s %-36s %s\n", "ID", "GROUP", "RUNNING",
-                   "ASSIGNED", "PROGRESS", "LAST RESULT", "LAST SEEN");
-        if (r.percent >= 0)
-            snprintf(pct, sizeof(pct), "%d%%", r.percent);
-        else
-            snprintf(pct, sizeof(pct), "-");
-        printf("%-20s %-12s %-12s %-12s %-8s %-36s %s\n", d->id, d->group[0] ? d->group : "-",
-               r.running[0] ? r.running : "-", r.assigned[0] ? r.assigned : "-", pct,
-               r.result[0] ? r.result : "-", r.seen[0] ? r.seen : "never");
+    if (l->json) {
+        status_json(d, &r);
+        return 0;
     }
-    c->count++;
+    if (first)
+        printf("%-20s %-12s %-12s %-12s %-8s %-36s %s\n", "ID", "GROUP", "RUNNING", "ASSIGNED",
+               "PROGRESS", "LAST RESULT", "LAST SEEN");
+    if (r.percent >= 0)
+        snprintf(pct, sizeof(pct), "%d%%", r.percent);
+    else
+        snprintf(pct, sizeof(pct), "-");
+    printf("%-20s %-12s %-12s %-12s %-8s %-36s %s\n", d->id, d->group[0] ? d->group : "-",
+           r.running[0] ? r.running : "-", r.assigned[0] ? r.assigned : "-", pct,
+           r.result[0] ? r.result : "-", r.seen[0] ? r.seen : "never");
     return 0;
 }
+
+/* One read transaction: a consistent picture while fotad writes. */
+static int status_each(struct store *st, struct admin_list *l)
+{
+    return store_devices_each(st, status_one, l);
+}
+
+static const struct admin_listing status_listing = {status_each, "no devices", NULL};
 
 static int status_run(const struct tool_command *cmd, const struct tool_globals *g, int argc,
                       char **argv)
 {
-    struct status_ctx c = {0, 0};
-    const char *value;
-    struct store *st;
-    struct args a;
-    int opt, rc;
-
-    args_init(&a, argc, argv, 1);
-    while ((opt = args_next(&a, status_options, &value)) != ARGS_END) {
-        switch (opt) {
-        case OPT_JSON: c.json = 1; break;
-        case OPT_HELP: tool_usage(cmd, stdout); return TOOL_EXIT_OK;
-        case ARGS_POSITIONAL: return tool_usage_error(cmd, "unexpected argument '%s'", value);
-        default: return tool_usage_error(cmd, "%s", a.error);
-        }
-    }
-    rc = admin_open(cmd, g, 0, &st);
-    if (rc != TOOL_EXIT_OK)
-        return rc;
-    /* One read transaction: a consistent picture while fotad writes. */
-    if (c.json)
-        fputs("[", stdout);
-    if (store_devices_each(st, status_one, &c) != 0) {
-        rc = admin_fail(st);
-    } else if (c.json) {
-        fputs(c.count ? "\n]\n" : "]\n", stdout);
-    } else if (c.count == 0) {
-        printf("no devices\n");
-    }
-    store_close(st);
-    return rc;
+    return admin_list_run(cmd, g, argc, argv, 1, &status_listing);
 }
 
 const struct tool_command tool_cmd_status = {

@@ -43,10 +43,10 @@ static int verify_image(const char *path, const uint8_t *data, size_t len,
     }
     err = fota_image_verify(&src, key->pub, scratch, sizeof(scratch), &hdr);
     header_ok = fota_image_header_parse(&parsed, data, len) == 0;
-    tool_hex(kid, key->id, KEY_ID_SIZE);
+    host_hex(kid, key->id, KEY_ID_SIZE);
     if (header_ok && parsed.has_key_id &&
         memcmp(parsed.key_id, key->id, FOTA_IMAGE_KEY_ID_SIZE) != 0) {
-        tool_hex(hid, parsed.key_id, KEY_ID_SIZE);
+        host_hex(hid, parsed.key_id, KEY_ID_SIZE);
         tool_error("%s: key id mismatch: the header names key id %s, the key given has key id %s",
                    path, hid, kid);
         problems++;

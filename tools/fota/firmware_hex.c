@@ -25,17 +25,6 @@ struct hex_reader {
     struct fw_pieces pieces;
 };
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes a line (without its end of line) into rec[]; returns the number of
  * bytes or -1 after printing why. */
 static int hex_decode(struct hex_reader *r, const uint8_t *s, size_t len,
@@ -59,7 +48,7 @@ static int hex_decode(struct hex_reader *r, const uint8_t *s, size_t len,
         return -1;
     }
     for (i = 0; i < n; i++) {
-        int hi = hex_digit(s[1 + 2 * i]), lo = hex_digit(s[2 + 2 * i]);
+        int hi = host_hex_digit(s[1 + 2 * i]), lo = host_hex_digit(s[2 + 2 * i]);
 
         if (hi < 0 || lo < 0) {
             tool_error("%s:%lu: malformed record (bad hex digit in column %zu)", r->path,

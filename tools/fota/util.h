@@ -1,6 +1,7 @@
 /*
  * Small helpers shared by the fota subcommands: error reporting, whole-file
- * reads, atomic file writes, hex, number parsing.
+ * reads and atomic file writes (host.h's, reported the tool's way), number
+ * parsing. Hex is host.h's host_hex().
  *
  * Convention: helpers that can fail print one line on stderr that names the
  * file (and offset where meaningful) and return -1; callers only propagate.
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "host.h"
 
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_FAIL 1  /* the operation failed (bad file, bad image, I/O) */
@@ -28,22 +31,17 @@
 /* "fota: <message>\n" on stderr. */
 void tool_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
 
-/* Reads the whole file (at most max bytes) into a malloc'd buffer that the
- * caller frees with free() (or tool_free_secret() for key material). An empty
- * file is returned as *data != NULL, *len == 0. Returns 0 or -1 (printed). */
+/* host_read_file() with its failure printed: the whole file (at most max
+ * bytes) in a malloc'd buffer with a spare byte, which the caller frees with
+ * free() (or tool_free_secret() for key material). Returns 0 or -1. */
 int tool_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 
-/* Writes len bytes to path so that path is either untouched or complete: the
- * bytes go to a temporary file in the same directory, are flushed to disk,
- * and the file is renamed over path. mode is the permission of a new file
- * (before the umask; 0600 for secrets). With no_clobber, an existing path is
- * never replaced (the final step is link(2), which fails if path exists).
- * Returns 0 or -1 (printed, temporary file removed). */
+/* host_write_file_atomic() with its failure printed: path is either
+ * untouched or complete; mode is a new file's permission (0600 for
+ * secrets); with no_clobber an existing path is kept, and the message says
+ * to use --force. Returns 0 or -1. */
 int tool_write_file_atomic(const char *path, const void *data, size_t len,
                            unsigned mode, int no_clobber);
-
-/* Lower-case hex of len bytes into out, which holds 2 * len + 1 chars. */
-void tool_hex(char *out, const uint8_t *in, size_t len);
 
 /* Parses a whole string as an unsigned number: decimal, or hex with 0x.
  * Returns 0 or -1 (nothing printed). */

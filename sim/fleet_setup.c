@@ -1,0 +1,150 @@
+/*
+ * fota-sim run, setup: the devices of SIMDIR (<id>.conf and <id>.flash) and
+ * the servers they connect to (fleet_int.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fleet_int.h"
+
+static char *path_join(const char *dir, const char *name, const char *ext)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/%s%s", dir, name, ext);
+    return p;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of SIMDIR/<id>.conf, sorted. Returns the count or -1. */
+static long simdir_scan(const char *dir, char ***names)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+
+    if (dp == NULL) {
+        fprintf(stderr, "fota-sim: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(dp)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+            if (nv == NULL)
+                break;
+            v = nv;
+        }
+        v[n] = strndup(e->d_name, len - 5);
+        if (v[n] != NULL)
+            n++;
+    }
+    closedir(dp);
+    qsort(v, n, sizeof(*v), name_cmp);
+    *names = v;
+    return (long)n;
+}
+
+/* The resolved address for text, resolved once per distinct server. */
+static const struct fota_posix_tcp_addr *server_get(struct fleet *f, const char *text)
+{
+    struct fota_posix_tcp_addr *a;
+    char err[320];
+
+    for (size_t i = 0; i < f->n_addrs; i++)
+        if (strcmp(f->addrs[i].text, text) == 0)
+            return &f->addrs[i];
+    a = realloc(f->addrs, (f->n_addrs + 1) * sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    f->addrs = a;
+    if (fota_posix_tcp_resolve(&a[f->n_addrs], text, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fota-sim: server %s\n", err);
+        return NULL;
+    }
+    return &a[f->n_addrs++];
+}
+
+int fleet_devices_load(struct fleet *f)
+{
+    const struct fleet_options *o = f->o;
+    char **names = NULL;
+    char msg[STORE_MSG_SIZE];
+    long n = simdir_scan(o->simdir, &names);
+    int rc = 0;
+
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        fprintf(stderr, "fota-sim: %s: no devices (<id>.conf files); make them with "
+                        "fota-sim provision\n", o->simdir);
+        free(names);
+        return -1;
+    }
+    f->devs = calloc((size_t)n, sizeof(*f->devs));
+    if (f->devs == NULL) {
+        fprintf(stderr, "fota-sim: out of memory for %ld devices\n", n);
+        rc = -1;
+    }
+    for (long i = 0; i < n && rc == 0; i++) {
+        struct fleet_dev *d = &f->devs[f->n];
+
+        d->fd = -1;
+        d->conf_path = path_join(o->simdir, names[i], ".conf");
+        d->flash_path = path_join(o->simdir, names[i], ".flash");
+        f->n++;
+        if (d->conf_path == NULL || d->flash_path == NULL) {
+            fprintf(stderr, "fota-sim: out of memory\n");
+            rc = -1;
+        } else if (provision_read(d->conf_path, &d->prov, msg, sizeof(msg)) < 0) {
+            fprintf(stderr, "fota-sim: %s\n", msg);
+            rc = -1;
+        } else if (access(d->flash_path, R_OK | W_OK) != 0) {
+            fprintf(stderr, "fota-sim: %s: %s (the device's flash file)\n", d->flash_path,
+                    strerror(errno));
+            rc = -1;
+        } else if (o->server == NULL && d->prov.server[0] == '\0') {
+            fprintf(stderr, "fota-sim: %s has no server address; give --server\n",
+                    d->conf_path);
+            rc = -1;
+        } else {
+            snprintf(d->id, sizeof(d->id), "%s", d->prov.id);
+            d->server = server_get(f, o->server ? o->server : d->prov.server);
+            if (d->server == NULL)
+                rc = -1;
+        }
+    }
+    for (long i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+void fleet_devices_free(struct fleet *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        provision_wipe(&f->devs[i].prov);
+        free(f->devs[i].conf_path);
+        free(f->devs[i].flash_path);
+    }
+    free(f->devs);
+    free(f->addrs);
+    free(f->cut_points);
+}
