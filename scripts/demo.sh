@@ -56,9 +56,8 @@ fota sign -k key.pem -V 2.0.0 -c 2 app-2.0.0.bin -o app-2.0.0.img
 
 step "3. the server: a data directory (SQLite store) and fotad on 127.0.0.1"
 fota -d data init -k pub.pem
-# Port 0: any free port; fotad prints the one it got. Devices that are up to
-# date ask again after 5 s instead of an hour, to keep the demo short.
-"$bin/fotad" -d data -l 127.0.0.1:0 --poll-interval 5 >fotad.out 2>fotad.log &
+# Port 0: any free port; fotad prints the one it got.
+"$bin/fotad" -d data -l 127.0.0.1:0 >fotad.out 2>fotad.log &
 fotad_pid=$!
 for _ in $(seq 100); do
     grep -q '^listening on ' fotad.out 2>/dev/null && break

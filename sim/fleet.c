@@ -199,7 +199,6 @@ static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_b
         d->dl_pending = CUT_NONE;
         d->dl_hi = 0;
         break;
-    case FOTA_BOOT_ACTION_REFUSED: d->refused_boot++; break;
     default: break;
     }
     if (!f->o->verbose)
@@ -327,7 +326,6 @@ static void conn_start(struct fleet *f, struct fleet_dev *d)
 
     fleet_tap_reset(&d->tap);
     memset(&d->sess, 0, sizeof(d->sess));
-    d->sessions++;
     d->rx_budget = 0;
     d->rx_last = f->now;
     rc = fota_posix_tcp_connect(&d->fd, d->server);
@@ -772,9 +770,9 @@ int fleet_run(const struct fleet_options *o)
     }
     if (rc == 0) {
         files_limit_raise(o->parallel ? o->parallel : f.n);
-        printf("fota-sim: %zu devices from %s, server %s, %u at once, window %u, "
+        printf("fota-sim: %zu devices from %s, server %s%s, %u at once, window %u, "
                "flaky %g, power cuts %g, timeout %u s, seed %llu\n",
-               f.n, o->simdir, o->server ? o->server : f.devs[0].prov.server,
+               f.n, o->simdir, f.addrs[0]->text, f.n_addrs > 1 ? " and others" : "",
                o->parallel ? o->parallel : (unsigned)f.n, o->window, o->flaky,
                o->power_cuts, o->timeout_s, (unsigned long long)o->seed);
         fflush(stdout);

@@ -97,8 +97,8 @@ struct fleet_dev {
     uint8_t dl_pending;     /* enum fleet_cut_kind of a cut not yet measured */
 
     /* Figures. */
-    uint32_t boots, installed, reverted, refused_boot;
-    uint32_t conn_cuts, power_cuts, breaks, sessions;
+    uint32_t boots, installed, reverted;
+    uint32_t conn_cuts, power_cuts, breaks;
     uint32_t power_cuts_boot; /* of power_cuts: in the bootloader (installs) */
     uint64_t data_bytes;    /* DATA bytes received (whole frames) */
     uint64_t resent;        /* bytes fetched again after cuts */
@@ -112,7 +112,7 @@ struct fleet {
     const struct fleet_options *o;
     struct fleet_dev *devs;
     size_t n, started, finished, active;
-    struct fota_posix_tcp_addr *addrs; /* distinct server addresses */
+    struct fota_posix_tcp_addr **addrs; /* distinct server addresses */
     size_t n_addrs;
     uint64_t rng;
     uint32_t now;           /* ms, monotonic */

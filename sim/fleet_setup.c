@@ -65,21 +65,26 @@ static long simdir_scan(const char *dir, char ***names)
 /* The resolved address for text, resolved once per distinct server. */
 static const struct fota_posix_tcp_addr *server_get(struct fleet *f, const char *text)
 {
-    struct fota_posix_tcp_addr *a;
+    struct fota_posix_tcp_addr **v, *a;
     char err[320];
 
     for (size_t i = 0; i < f->n_addrs; i++)
-        if (strcmp(f->addrs[i].text, text) == 0)
-            return &f->addrs[i];
-    a = realloc(f->addrs, (f->n_addrs + 1) * sizeof(*a));
+        if (strcmp(f->addrs[i]->text, text) == 0)
+            return f->addrs[i];
+    v = realloc(f->addrs, (f->n_addrs + 1) * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    f->addrs = v;
+    a = malloc(sizeof(*a)); /* on its own: devices keep pointers to it */
     if (a == NULL)
         return NULL;
-    f->addrs = a;
-    if (fota_posix_tcp_resolve(&a[f->n_addrs], text, err, sizeof(err)) < 0) {
+    if (fota_posix_tcp_resolve(a, text, err, sizeof(err)) < 0) {
         fprintf(stderr, "fota-sim: server %s\n", err);
+        free(a);
         return NULL;
     }
-    return &a[f->n_addrs++];
+    f->addrs[f->n_addrs++] = a;
+    return a;
 }
 
 int fleet_devices_load(struct fleet *f)
@@ -145,6 +150,8 @@ void fleet_devices_free(struct fleet *f)
         free(f->devs[i].flash_path);
     }
     free(f->devs);
+    for (size_t i = 0; i < f->n_addrs; i++)
+        free(f->addrs[i]);
     free(f->addrs);
     free(f->cut_points);
 }

@@ -20,6 +20,9 @@
 #include "util.h"
 
 #define IMAGE_MAX (1u << 20)
+/* Devices added per transaction: between two, fotad (which may be running)
+ * gets its turn to write. */
+#define BATCH 100u
 
 struct image_mem {
     const uint8_t *data;
@@ -141,8 +144,10 @@ static int device_make(struct store *st, const struct simprov_options *o,
     return rc;
 }
 
-/* Removes the files of devices 1..made after a failure. */
-static void undo_files(const struct simprov_options *o, unsigned made)
+/* After a failure: removes devices 1..stored from the store and the files
+ * of devices 1..made. */
+static void undo(struct store *st, const struct simprov_options *o, unsigned stored,
+                 unsigned made)
 {
     char id[STORE_ID_MAX + 1];
 
@@ -150,6 +155,8 @@ static void undo_files(const struct simprov_options *o, unsigned made)
         char *conf, *flash;
 
         device_id(id, sizeof(id), i, o->count);
+        if (i <= stored && store_device_remove(st, id) != 0)
+            fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
         conf = sim_path(o->simdir, id, ".conf");
         flash = sim_path(o->simdir, id, ".flash");
         if (conf != NULL)
@@ -204,7 +211,7 @@ static int provision_all(struct store *st, const struct simprov_options *o,
     struct fota_image_header hdr;
     char id[STORE_ID_MAX + 1], first[STORE_ID_MAX + 1], version[STORE_VERSION_TEXT_SIZE];
     int64_t now = (int64_t)time(NULL);
-    unsigned made = 0;
+    unsigned made = 0, committed = 0;
     int err;
 
     if (settings_ready(st, o, &set) < 0 || image_check(img, &set, o->image, &hdr) < 0 ||
@@ -215,21 +222,33 @@ static int provision_all(struct store *st, const struct simprov_options *o,
         return -1;
     }
     err = store_image_add(st, img->data, img->len, 0, now, NULL);
-    if (err < 0 || store_begin(st) != 0) {
+    if (err < 0) {
         fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
         return -1;
     }
-    for (unsigned i = 1; i <= o->count; i++) {
-        device_id(id, sizeof(id), i, o->count);
-        if (device_make(st, o, &set, img, id, now) < 0)
-            break;
-        made = i;
-    }
-    if (made < o->count || store_commit(st) != 0) {
-        if (made == o->count)
+    while (committed < o->count) {
+        unsigned end = o->count - committed > BATCH ? committed + BATCH : o->count;
+
+        if (store_begin(st) != 0) {
             fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
-        store_rollback(st);
-        undo_files(o, made + 1);
+            break;
+        }
+        for (unsigned i = committed + 1; i <= end; i++) {
+            device_id(id, sizeof(id), i, o->count);
+            if (device_make(st, o, &set, img, id, now) < 0)
+                break;
+            made = i;
+        }
+        if (made < end || store_commit(st) != 0) {
+            if (made == end)
+                fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
+            store_rollback(st);
+            break;
+        }
+        committed = end;
+    }
+    if (committed < o->count) {
+        undo(st, o, committed, made < o->count ? made + 1 : made);
         fprintf(stderr, "fota-sim: nothing provisioned\n");
         return -1;
     }

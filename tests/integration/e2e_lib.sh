@@ -66,11 +66,10 @@ figure() {
 }
 
 # start_fotad NAME [PORT]: starts fotad (stdout NAME.out, log NAME.log) on
-# 127.0.0.1:PORT (0: any free port) and waits until it listens. Devices that
-# have nothing to do come back after 2 s, so that a device whose last
-# session broke off delivers its reports soon. Sets FOTAD_PID and PORT.
+# 127.0.0.1:PORT (0: any free port) with its defaults and waits until it
+# listens. Sets FOTAD_PID and PORT.
 start_fotad() {
-    "$FOTAD" -d data -l "127.0.0.1:${2:-0}" --poll-interval 2 >"$1.out" 2>"$1.log" &
+    "$FOTAD" -d data -l "127.0.0.1:${2:-0}" >"$1.out" 2>"$1.log" &
     FOTAD_PID=$!
     PIDS="$PIDS $FOTAD_PID"
     n=0

@@ -31,7 +31,7 @@ ok
 awk '
     { id = $4 }
     match($0, / request: from offset [0-9]+/) {
-        r = substr($0, RSTART + 21, RLENGTH - 21) + 0
+        r = substr($0, RSTART + 22, RLENGTH - 22) + 0
         if ((id in end) && end[id] > r) {
             again = end[id] - r
             total += again
@@ -42,11 +42,13 @@ awk '
         delete end[id]
     }
     match($0, /; [0-9]+ image bytes sent/) {
-        end[id] = start[id] + substr($0, RSTART + 2, RLENGTH - 18)
+        end[id] = start[id] + substr($0, RSTART + 2, RLENGTH - 19)
     }
     END { printf "%d %d\n", max, total }
 ' fotad.log >resent.txt
 read -r server_max server_total <resent.txt
+# (None at all would mean fotad's log lines changed, not a perfect link.)
+[ "$server_total" -gt 0 ] || fail "no resent bytes found in fotad.log: its format changed?"
 [ "$server_max" -le "$window" ] ||
     fail "fotad sent $server_max bytes again after a cut, window $window"
 ok
