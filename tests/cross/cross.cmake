@@ -5,3 +5,9 @@ add_test(NAME cross-m3-core
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/build.sh ${PROJECT_SOURCE_DIR}
           ${CMAKE_BINARY_DIR}/cross-m3)
 set_tests_properties(cross-m3-core PROPERTIES TIMEOUT 300)
+
+# cross-m3-boot-size: what the bootloader links of the core, against its budget.
+add_test(NAME cross-m3-boot-size
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/boot_size.sh ${PROJECT_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR}/cross-m3)
+set_tests_properties(cross-m3-boot-size PROPERTIES TIMEOUT 300)
