@@ -353,15 +353,6 @@ static void conn_broken(struct fleet_dev *d, int err)
 }
 
 /* A cut of ours: the link drops without a word to either side. */
-static void conn_cut(struct fleet *f, struct fleet_dev *d)
-{
-    d->conn_cuts++;
-    fleet_tap_interrupted(d, CUT_CONN);
-    say(f, d, "connection cut");
-    conn_drop(d);
-    fota_agent_disconnected(&d->agent);
-}
-
 static void cut_record(struct fleet *f, int sending, int between, uint8_t type, uint32_t pos)
 {
     if (between)
@@ -369,6 +360,25 @@ static void cut_record(struct fleet *f, int sending, int between, uint8_t type, 
     else
         f->cuts_inside++;
     fleet_cut_point(f, sending, between, type, pos);
+}
+
+/* Notes where the cut about to be planned falls. */
+static void cut_plan(struct fleet_dev *d, int sending, int between, uint8_t type, uint32_t pos)
+{
+    d->cut_sending = (uint8_t)(sending != 0);
+    d->cut_between = (uint8_t)(between != 0);
+    d->cut_type = type;
+    d->cut_pos = pos;
+}
+
+static void conn_cut(struct fleet *f, struct fleet_dev *d)
+{
+    d->conn_cuts++;
+    cut_record(f, d->cut_sending, d->cut_between, d->cut_type, d->cut_pos);
+    fleet_tap_interrupted(d, CUT_CONN);
+    say(f, d, "connection cut");
+    conn_drop(d);
+    fota_agent_disconnected(&d->agent);
 }
 
 /* --flaky on n received bytes: per frame they hold, maybe a cut between it
@@ -456,7 +466,7 @@ static void conn_readable(struct fleet *f, struct fleet_dev *d)
         uint32_t pos;
 
         fleet_tap_position(&d->tap, &type, &pos);
-        cut_record(f, 0, d->tap.have == 0, type, pos);
+        cut_plan(d, 0, d->tap.have == 0, type, pos);
     }
     d->in_pos = 0;
     d->in_len = len;
@@ -497,7 +507,7 @@ static int conn_send(struct fleet *f, struct fleet_dev *d)
         if (rnd_chance(f, f->o->flaky)) {
             d->tx_cut = 1;
             d->tx_cut_at = rnd_below(f, (uint32_t)len);
-            cut_record(f, 1, d->tx_cut_at == 0, p[2], d->tx_cut_at);
+            cut_plan(d, 1, d->tx_cut_at == 0, p[2], d->tx_cut_at);
         }
     }
     want = len;

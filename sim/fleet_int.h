@@ -78,6 +78,10 @@ struct fleet_dev {
     uint8_t tx_open;        /* a frame is being sent */
     uint8_t tx_cut;         /* it is cut after tx_cut_at bytes */
     uint32_t tx_cut_at;
+    /* Where the cut planned (cut_pending or tx_cut) falls; counted when it
+     * is made, not when planned: a power cut or a close may come first. */
+    uint8_t cut_sending, cut_between, cut_type;
+    uint32_t cut_pos;
     uint8_t in[FLEET_IN_SIZE];
     size_t in_pos, in_len;  /* received bytes the agent has not taken */
     uint32_t wake;          /* the agent's wake_at while waiting */

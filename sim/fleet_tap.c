@@ -162,9 +162,13 @@ static void request_seen(struct fleet_dev *d, const struct fota_proto_request *r
         d->dl_pending = CUT_NONE;
         return;
     }
+    /* What reached the device beyond the offset it asks from now is fetched
+     * again: counted once, here. From now on dl_hi follows this session's
+     * bytes only, so a later cut does not count the same bytes again. */
+    resent = d->dl_hi > r->offset ? d->dl_hi - r->offset : 0;
+    d->dl_hi = r->offset;
     if (d->dl_pending == CUT_NONE)
         return;
-    resent = d->dl_hi > r->offset ? d->dl_hi - r->offset : 0;
     d->resent += resent;
     if (d->dl_pending == CUT_POWER && resent > d->resent_max_power)
         d->resent_max_power = resent;

@@ -25,6 +25,9 @@ window=$(figure window_bytes sim.out)
 [ "$inside" -ge 10 ] && [ "$between" -ge 10 ] ||
     fail "cuts: $inside inside frames, $between between frames"
 [ "$resent" -le "$window" ] || fail "$resent bytes fetched again after a cut, window $window"
+# Each cut made is counted once, inside a frame or between two.
+[ $((inside + between)) -eq "$cuts" ] ||
+    fail "$cuts cuts, but $inside inside frames + $between between"
 ok
 # The server's side: after each cut, the bytes fotad sends again are those
 # it had sent beyond the offset the device asks for when it comes back.

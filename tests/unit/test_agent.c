@@ -719,6 +719,125 @@ static void test_unexpected_frames(void **state)
     assert_int_equal(dev.sim.flash.ops, ops);
 }
 
+/* Drives the agent by hand up to RECEIVING (v2 offered, REQUEST sent), so
+ * that a test can feed it DATA frames a hostile server makes up. */
+static void hand_to_receiving(void)
+{
+    uint8_t frame[1024], manifest[FOTA_IMAGE_MAX_HEADER_SIZE + FOTA_IMAGE_TRAILER_SIZE];
+    uint8_t nonce[FOTA_PROTO_NONCE_SIZE] = {7};
+    uint16_t hs = (uint16_t)(v2.bytes[6] | v2.bytes[7] << 8);
+    const uint8_t *p;
+    size_t n, used;
+    int len;
+
+    assert_int_equal(fota_agent_step(&dev.agent, dev.now), FOTA_AGENT_CONNECT);
+    fota_agent_connected(&dev.agent);
+    len = fota_proto_challenge_encode(frame, sizeof(frame), nonce);
+    assert_int_equal(fota_agent_input(&dev.agent, frame, (size_t)len, &used), 0);
+    assert_int_equal(fota_agent_step(&dev.agent, dev.now), FOTA_AGENT_SEND);
+    fota_agent_output(&dev.agent, &p, &n);
+    assert_int_equal(p[2], FOTA_PROTO_HELLO);
+    fota_agent_sent(&dev.agent, n);
+    memcpy(manifest, v2.bytes, hs);
+    memcpy(manifest + hs, v2.bytes + v2.size - FOTA_IMAGE_TRAILER_SIZE,
+           FOTA_IMAGE_TRAILER_SIZE);
+    len = fota_proto_offer_encode(frame, sizeof(frame), 0, manifest,
+                                  hs + FOTA_IMAGE_TRAILER_SIZE);
+    assert_true(len > 0);
+    assert_int_equal(fota_agent_input(&dev.agent, frame, (size_t)len, &used), 0);
+    assert_int_equal(fota_agent_step(&dev.agent, dev.now), FOTA_AGENT_SEND);
+    fota_agent_output(&dev.agent, &p, &n);
+    assert_int_equal(p[2], FOTA_PROTO_REQUEST);
+    fota_agent_sent(&dev.agent, n);
+}
+
+/* Feeds one DATA frame at offset with len bytes of v2 (zeros past its end). */
+static void hand_data(uint32_t offset, uint32_t len)
+{
+    uint8_t frame[256], bytes[242] = {0};
+    size_t used;
+    int n;
+
+    assert_true(len <= sizeof(bytes));
+    for (uint32_t i = 0; i < len; i++)
+        if ((uint64_t)offset + i < v2.size)
+            bytes[i] = v2.bytes[offset + i];
+    n = fota_proto_data_encode(frame, sizeof(frame), offset, bytes, len);
+    assert_true(n > 0);
+    assert_int_equal(fota_agent_input(&dev.agent, frame, (size_t)n, &used), 0);
+    assert_int_equal(used, (size_t)n);
+}
+
+/* The next frame the agent sends is of this type (an ACK: of offset). */
+static void hand_expect(uint8_t type, uint32_t offset)
+{
+    const uint8_t *p;
+    size_t n;
+
+    assert_int_equal(fota_agent_step(&dev.agent, dev.now), FOTA_AGENT_SEND);
+    fota_agent_output(&dev.agent, &p, &n);
+    assert_int_equal(p[2], type);
+    if (type == FOTA_PROTO_ACK)
+        assert_int_equal(p[6] | p[7] << 8 | p[8] << 16 | (uint32_t)p[9] << 24, offset);
+    if (type == FOTA_PROTO_ERROR)
+        assert_int_equal(p[6], offset);
+    fota_agent_sent(&dev.agent, n);
+}
+
+/* DATA whose range leaves the image (near 2^32 too) is a protocol error:
+ * ERROR PROTO, close, and nothing reaches flash. */
+static void test_data_out_of_range(void **state)
+{
+    static const uint32_t offsets[][2] = {
+        {0xFFFFFFF0u, 8},          /* offset + len just below 2^32 */
+        {0xFFFFFF00u, 242},        /* reaches 2^32 - 14 */
+        {0x80000000u, 1},
+        {0, 0},                    /* the image's last byte and one past it */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+        uint32_t off = offsets[i][0], len = offsets[i][1];
+        uint64_t ops;
+
+        if (len == 0) {
+            off = v2.size - 1;
+            len = 2;
+        }
+        hand_to_receiving();
+        ops = dev.sim.flash.ops;
+        hand_data(off, len);
+        hand_expect(FOTA_PROTO_ERROR, FOTA_PROTO_E_PROTO);
+        assert_int_equal(fota_agent_step(&dev.agent, dev.now), FOTA_AGENT_CLOSE);
+        assert_int_equal(dev.sim.flash.ops, ops);
+        assert_int_equal(dev.agent.p.held, 0);
+        dev.now += 100000;
+    }
+}
+
+/* DATA overlapping what is held is taken from the first new byte; a frame
+ * with nothing new, or one after a gap, is dropped and answered with an ACK
+ * of what is held. The slot ends up holding the image's bytes. */
+static void test_data_overlap_and_repeat(void **state)
+{
+    const uint8_t *slot;
+
+    (void)state;
+    hand_to_receiving();
+    hand_data(0, 100);
+    hand_data(50, 100);               /* [100, 150) new */
+    hand_data(0, 150);                /* nothing new */
+    hand_expect(FOTA_PROTO_ACK, 150);
+    hand_data(151, 10);               /* after a gap */
+    hand_expect(FOTA_PROTO_ACK, 150);
+    hand_data(149, 2);                /* [150, 151) new */
+    hand_data(0, 242);                /* [151, 242) new */
+    hand_expect(FOTA_PROTO_ACK, 242);
+    assert_int_equal(dev.agent.p.held, 242);
+    slot = dev.sim.flash.mem + (dev.sim.cfg.layout.secondary_addr - dev.sim.flash.flash.base);
+    assert_memory_equal(slot, v2.bytes, 240); /* whole write units; the rest in the record */
+}
+
 /* The config is checked before anything is read or written. */
 static void test_config_check(void **state)
 {
@@ -807,6 +926,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_frame, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_garbage_no_flash_write, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_unexpected_frames, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_data_out_of_range, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_data_overlap_and_repeat, world_small,
+                                        world_close),
         cmocka_unit_test_setup_teardown(test_config_check, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_byte_by_byte, world_small, world_close),
     };
