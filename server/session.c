@@ -34,6 +34,8 @@
  * connections get their turn). */
 #define SESSION_READ_CHUNK 512u
 #define SESSION_READS_PER_EVENT 16
+/* REPORT frames one connection may send (a device needs at most two). */
+#define SESSION_REPORTS_MAX 16u
 /* Image files kept open while no session reads them. */
 #define IMAGE_CACHE_IDLE 8u
 #define SESSION_WHO_LEN (NET_ADDR_LEN + STORE_ID_MAX + 2)
@@ -87,6 +89,7 @@ struct session {
     uint64_t start_ms;
     uint64_t data_sent;                 /* image bytes sent, whole connection */
     int progress_dirty;                 /* acked_off not yet in the store */
+    uint32_t reports;                   /* REPORT frames on this connection */
 
     struct fota_proto_decoder dec;
     size_t tx_off, tx_len;              /* unsent output: tx[tx_off .. tx_len) */
@@ -469,6 +472,11 @@ static int on_report(struct session *s, const struct fota_proto_frame *f)
 
     if (fota_proto_report_parse(&rep, f->body, f->len) != 0)
         return session_fail(s, FOTA_PROTO_E_PROTO, "malformed REPORT");
+    /* A device has at most two reports outstanding, resent only after a
+     * reconnect: more on one connection is a flood, not a device. */
+    if (++s->reports > SESSION_REPORTS_MAX)
+        return session_fail(s, FOTA_PROTO_E_PROTO, "more than %u REPORTs on one connection",
+                            SESSION_REPORTS_MAX);
     memset(&r, 0, sizeof(r));
     r.sequence = rep.sequence;
     r.event = rep.event;

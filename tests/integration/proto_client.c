@@ -36,7 +36,8 @@
  *       badcrc (BAD_CRC), silent (TIMEOUT), unknown (UNKNOWN_DEVICE),
  *       wrongsecret (AUTH), replay (AUTH: a HELLO recorded on one
  *       connection sent on a second), notassigned (NOT_ASSIGNED), early
- *       (PROTO: REQUEST before HELLO), ackbeyond (PROTO), hellotwice (PROTO)
+ *       (PROTO: REQUEST before HELLO), ackbeyond (PROTO), hellotwice (PROTO),
+ *       reportflood (PROTO: 16 REPORTs answered, the 17th refused)
  *
  *   proto_client progress DATADIR ID   prints "<offset> <total>" stored for ID
  *   proto_client check DATADIR         the store's integrity check
@@ -610,6 +611,20 @@ static int cmd_run(int argc, char **argv)
         send_report(c, 41, FOTA_PROTO_EV_FAILED, zero);
         expect_reported(c, 41);
         printf("REPORTED twice\n");
+        return 0;
+    }
+    if (strcmp(scenario, "reportflood") == 0) {
+        uint8_t zero[32] = {0};
+
+        device_hello(c, &d, hello, &hello_len);
+        if (conn_recv(c, &f) != 0 || (f.type != FOTA_PROTO_OFFER && f.type != FOTA_PROTO_NOTHING))
+            client_die("no answer to HELLO");
+        for (uint32_t seq = 100; seq < 116; seq++) {
+            send_report(c, seq, FOTA_PROTO_EV_FAILED, zero);
+            expect_reported(c, seq);
+        }
+        send_report(c, 116, FOTA_PROTO_EV_FAILED, zero);
+        expect_error(c, FOTA_PROTO_E_PROTO);
         return 0;
     }
     if (strcmp(scenario, "full") == 0) {

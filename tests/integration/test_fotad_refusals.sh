@@ -47,11 +47,12 @@ scenario notassigned NOT_ASSIGNED --id dev-5 --other other.img
 scenario early PROTO
 scenario hellotwice PROTO --id dev-6
 scenario ackbeyond PROTO --id dev-7
+scenario reportflood PROTO --id dev-6
 update dev-8
 wait_clients
 
 for s in garbage badversion oversize badcrc silent unknown wrongsecret replay notassigned \
-    early hellotwice ackbeyond; do
+    early hellotwice ackbeyond reportflood; do
     set -- $(cat $s.rc)
     [ "$1" = 0 ] || fail "$s: $(cat $s.err)"
     grep -q "^ERROR $2: " $s.txt || fail "$s: $(cat $s.txt)"
@@ -79,6 +80,8 @@ logged "$p dev-5: refused \\(NOT_ASSIGNED, in state idle\\)" r.log notassigned
 logged "$p: refused \\(PROTO, in state challenged\\): expected HELLO, got REQUEST" r.log early
 logged "$p dev-6: refused \\(PROTO, in state idle\\): HELLO not allowed in state idle" r.log \
     hellotwice
+logged "$p dev-6: refused \\(PROTO, in state idle\\): more than 16 REPORTs on one connection" \
+    r.log reportflood
 logged "$p dev-7: refused \\(PROTO, in state sending\\): ACK 2147483647 beyond the [0-9]+ bytes sent" \
     r.log ackbeyond
 # The replayed HELLO was first accepted on its own connection.
