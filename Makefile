@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build check test demo clean
+.PHONY: all build check test demo bench clean
 
 all: build
 
@@ -19,6 +19,10 @@ check test: build
 # The main job: sign two firmware versions and update a simulated device.
 demo: build
 	scripts/demo.sh $(BUILD)/bin
+
+# Stop-and-wait against the windowed protocol over an emulated cellular link.
+bench: build
+	bench/run.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD)
