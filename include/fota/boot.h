@@ -42,7 +42,8 @@ struct fota_boot_layout {
 
 /* STM32F103ZE (256 pages of 2 KiB at 0x08000000): bootloader pages 0-7,
  * state pages 8-9 (0x08004000), primary pages 10-132 (0x08005000), secondary
- * pages 133-254 (0x08042800), page 255 left to the download agent (its progress log). Images up to 122 pages. */
+ * pages 133-254 (0x08042800), page 255 left to the download agent (its
+ * progress log). Images up to 122 pages. */
 extern const struct fota_boot_layout fota_boot_layout_stm32f103ze;
 
 struct fota_boot_config {
