@@ -13,6 +13,11 @@
 # built with the tests). Exit 0 with the table; 1 when a transfer failed;
 # 2 on a usage error.
 set -eu
+# fail, wait_for and figure, shared with the integration tests.
+. "$(dirname "$0")/../tests/integration/common.sh"
+FAIL_PREFIX="bench: "
+FAIL_LOGS="log out"
+FAIL_TAIL=20
 
 SIZE=32768
 RATE=8000
@@ -80,16 +85,6 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 cd "$WORK"
 
-fail() {
-    echo "bench: FAIL: $*" >&2
-    for f in "$WORK"/*.log "$WORK"/*.out; do
-        [ -f "$f" ] || continue
-        echo "---- $(basename "$f") (last 20 lines)" >&2
-        tail -n 20 "$f" >&2
-    done
-    exit 1
-}
-
 # calc PROGRAM: runs PROGRAM as an awk BEGIN block (its printf formats).
 calc() {
     awk "BEGIN { $1 }"
@@ -98,23 +93,12 @@ calc() {
 # wait_line FILE PATTERN PID WHAT: until FILE has a line matching PATTERN
 # (a hang guard of 30 s, not a measurement).
 wait_line() {
-    n=0
-    while ! grep -q "$2" "$1" 2>/dev/null; do
-        kill -0 "$3" 2>/dev/null || fail "$4 exited"
-        n=$((n + 1))
-        [ $n -lt 300 ] || fail "$4: no '$2' within 30 s"
-        sleep 0.1
-    done
+    wait_for "$1" "$2" "$3" 300 "$4 exited" "$4: no '$2' within 30 s"
 }
 
 # port_of FILE PREFIX: the port on the line "PREFIX HOST:PORT".
 port_of() {
     sed -n "s/^$2 .*:\\([0-9][0-9]*\\)\$/\\1/p" "$1" | head -n 1
-}
-
-# figure NAME FILE: the value of NAME= on fota-sim's "figures:" line.
-figure() {
-    sed -n "s/^figures: .* $1=\\([0-9.]*\\).*/\\1/p" "$2" | tail -n 1
 }
 
 # emu_settled FILE: waits until every connection linkemu accepted is closed.

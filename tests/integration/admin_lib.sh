@@ -1,5 +1,5 @@
 # Helpers for the test_admin_*.sh scripts (the fota server administration
-# commands), sourced after tool_lib.sh.
+# commands), sourced after tool_lib.sh (which brings in common.sh).
 
 # admin_keys: key.pem, pub.pem, and PUBHEX (the raw public key in hex, the
 # last 32 bytes of the DER SubjectPublicKeyInfo inside pub.pem).

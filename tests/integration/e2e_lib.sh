@@ -7,49 +7,25 @@
 # (port 0 at first: the kernel picks a free one), devices provisioned on
 # 1.0.0. Every process started here is killed on exit, the directory removed.
 
-if [ $# -lt 2 ]; then
-    echo "usage: $0 BIN_DIR CLIENTS_DIR" >&2
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+need_args 2 "BIN_DIR CLIENTS_DIR" $#
 BIN=$(cd "$1" && pwd)
 FOTA=$BIN/fota
 FOTAD=$BIN/fotad
 SIM=$BIN/fota-sim
 PROTO_CLIENT=$(cd "$2" && pwd)/proto_client
-for f in "$FOTA" "$FOTAD" "$SIM" "$PROTO_CLIENT"; do
-    [ -x "$f" ] || { echo "FAIL: no $f" >&2; exit 1; }
-done
+need_exec "$FOTA" "$FOTAD" "$SIM" "$PROTO_CLIENT"
 NAME=$(basename "$0" .sh)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fota-e2e.XXXXXX")
-PIDS=""
-cleanup() {
-    for p in $PIDS; do
-        kill -9 "$p" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-cd "$WORK"
-CHECKS=0
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}exitcode=66"
+make_work fota-e2e
+asan_exitcode
+# fail shows the last 30 lines of every log, then of every output.
+FAIL_LOGS="log out"
+FAIL_TAIL=30
+# done_checks NOTE: "N checks passed; NOTE".
+CHECKS_SEP="; "
 
 # The primary slot of the STM32F103ZE flash file: 0x08005000.
 SLOT_OFFSET=20480
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$WORK"/*.log "$WORK"/*.out; do
-        [ -f "$f" ] || continue
-        echo "---- $(basename "$f") (last 30 lines)" >&2
-        tail -n 30 "$f" >&2
-    done
-    exit 1
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-}
 
 now() {
     date +%s.%N
@@ -60,39 +36,13 @@ seconds_since() {
     awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'
 }
 
-# figure NAME FILE: the value of NAME= on fota-sim's "figures:" line.
-figure() {
-    sed -n "s/^figures: .* $1=\\([0-9.]*\\).*/\\1/p" "$2" | tail -n 1
-}
-
 # start_fotad NAME [PORT]: starts fotad (stdout NAME.out, log NAME.log) on
 # 127.0.0.1:PORT (0: any free port) with its defaults and waits until it
-# listens. Sets FOTAD_PID and PORT.
+# listens. Sets FOTAD_PID and PORT. (stop_fotad [SIGNAL], from common.sh,
+# stops it.)
 start_fotad() {
-    "$FOTAD" -d data -l "127.0.0.1:${2:-0}" >"$1.out" 2>"$1.log" &
-    FOTAD_PID=$!
-    PIDS="$PIDS $FOTAD_PID"
-    n=0
-    while ! grep -q "^listening on " "$1.out" 2>/dev/null; do
-        kill -0 "$FOTAD_PID" 2>/dev/null || fail "fotad $1 exited at start"
-        n=$((n + 1))
-        [ $n -lt 200 ] || fail "fotad $1 did not listen within 20 s"
-        sleep 0.1
-    done
-    PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$1.out")
+    launch_fotad "$1" "$1.out" "^listening on " listen -d data -l "127.0.0.1:${2:-0}"
     [ -n "$PORT" ] || fail "no port in $1.out"
-}
-
-# stop_fotad [SIGNAL]: signals fotad (TERM by default) and waits for it.
-stop_fotad() {
-    kill -"${1:-TERM}" "$FOTAD_PID"
-    n=0
-    while kill -0 "$FOTAD_PID" 2>/dev/null; do
-        n=$((n + 1))
-        [ $n -lt 200 ] || fail "fotad did not exit within 20 s of SIG${1:-TERM}"
-        sleep 0.1
-    done
-    wait "$FOTAD_PID" 2>/dev/null || true
 }
 
 # setup N: keys, images v1.img (1.0.0, 20000 bytes) and v2.img (2.0.0,
@@ -158,8 +108,4 @@ check_store() {
         [ "$r" = ok ] || fail "sqlite3 integrity_check: $r"
     fi
     ok
-}
-
-done_checks() {
-    echo "$NAME: $CHECKS checks passed${1:+; $1}"
 }

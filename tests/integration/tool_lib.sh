@@ -2,41 +2,15 @@
 # $1 is the directory holding the fota binary. Each script works in its own
 # temporary directory, removed on exit.
 
-if [ $# -lt 1 ]; then
-    echo "usage: $0 BIN_DIR" >&2
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+need_args 1 BIN_DIR $#
 FOTA=$(cd "$1" && pwd)/fota
 if [ ! -x "$FOTA" ]; then
     echo "FAIL: no fota binary in $1" >&2
     exit 1
 fi
 TESTS_DIR=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fota-tool-test.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 1' HUP INT TERM
-cd "$WORK"
-CHECKS=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-}
-
-# Fails when a program the test needs is missing: scripts/install-deps.sh
-# installs every one of them, so a missing one is a broken setup, not a skip.
-need() {
-    for prog in "$@"; do
-        if ! command -v "$prog" >/dev/null 2>&1; then
-            echo "FAIL: $prog is not installed (see scripts/debian-packages.txt)"
-            exit 1
-        fi
-    done
-}
+make_work fota-tool-test
 
 # run CMD...: runs CMD, keeping its exit code in RC and stdout+stderr in OUT.
 run() {
@@ -126,8 +100,4 @@ random_file() {
 # `fota inspect` output.
 inspect_field() {
     "$FOTA" inspect "$1" | sed -n "s/^$2: *\\([0-9][0-9]*\\).*/\\1/p"
-}
-
-done_checks() {
-    echo "$(basename "$0" .sh): $CHECKS checks passed${1:+, $1}"
 }
