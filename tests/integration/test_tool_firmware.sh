@@ -165,6 +165,13 @@ expect 1 "truncated ELF" "$FOTA" sign -k key.pem -V 1.0.0 cut.elf -o x.img
 has "cut\\.elf: .*outside the file" "truncated ELF"
 
 # A 64-bit ELF from the host compiler, against the host objcopy.
+# Raw firmware whose first byte happens to be ':' is still raw: only text is
+# taken for Intel HEX.
+{ printf ':\001\002\003'; head -c 996 /dev/zero; } >colon.bin
+expect 0 "sign raw firmware starting with ':'" "$FOTA" sign -k key.pem -V 1.0.0 colon.bin -o colon.img
+[ "$(u32 colon.img 20)" -eq 1000 ] || fail "raw firmware starting with ':' was not read as raw"
+ok
+
 elf64="64-bit ELF skipped (no host cc/objcopy)"
 if command -v cc >/dev/null 2>&1 && command -v objcopy >/dev/null 2>&1 &&
     cc -nostdlib -static -no-pie -o host.elf fw.c -Wl,-e,reset_handler 2>/dev/null &&

@@ -34,17 +34,27 @@ int firmware_format_parse(enum firmware_format *format, const char *s)
     return 0;
 }
 
+static int is_text(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((data[i] < 0x20 || data[i] > 0x7e) && data[i] != '\r' && data[i] != '\n' &&
+            data[i] != '\t')
+            return 0;
+    return 1;
+}
+
+/* Intel HEX is text whose first non-blank character is ':'. Any binary byte
+ * makes the file raw, so firmware that happens to start with 0x3a (':') is
+ * not mistaken for HEX. */
 static enum firmware_format detect(const uint8_t *data, size_t len)
 {
     size_t i = 0;
 
     if (len >= 4 && data[0] == 0x7f && data[1] == 'E' && data[2] == 'L' && data[3] == 'F')
         return FIRMWARE_ELF;
-    /* A Cortex-M binary starts with the initial stack pointer, which is
-     * 8-byte aligned: its first byte is never ':' (0x3a). */
     while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
         i++;
-    if (i < len && data[i] == ':')
+    if (i < len && data[i] == ':' && is_text(data, len))
         return FIRMWARE_HEX;
     return FIRMWARE_RAW;
 }
