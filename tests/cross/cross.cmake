@@ -11,3 +11,6 @@ add_test(NAME cross-m3-boot-size
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/boot_size.sh ${PROJECT_SOURCE_DIR}
           ${CMAKE_BINARY_DIR}/cross-m3)
 set_tests_properties(cross-m3-boot-size PROPERTIES TIMEOUT 300)
+
+# cross-stm32-images: the STM32F103ZE bootloader and demo application.
+include(${CMAKE_CURRENT_LIST_DIR}/stm32.cmake)
