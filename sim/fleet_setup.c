@@ -12,16 +12,7 @@
 #include <unistd.h>
 
 #include "fleet_int.h"
-
-static char *path_join(const char *dir, const char *name, const char *ext)
-{
-    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        snprintf(p, n, "%s/%s%s", dir, name, ext);
-    return p;
-}
+#include "simdev.h"
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -112,8 +103,8 @@ int fleet_devices_load(struct fleet *f)
         struct fleet_dev *d = &f->devs[f->n];
 
         d->fd = -1;
-        d->conf_path = path_join(o->simdir, names[i], ".conf");
-        d->flash_path = path_join(o->simdir, names[i], ".flash");
+        d->conf_path = simdev_path(o->simdir, names[i], ".conf");
+        d->flash_path = simdev_path(o->simdir, names[i], ".flash");
         f->n++;
         if (d->conf_path == NULL || d->flash_path == NULL) {
             fprintf(stderr, "fota-sim: out of memory\n");

@@ -47,16 +47,6 @@ static void device_id(char *buf, size_t size, unsigned i, unsigned count)
     snprintf(buf, size, "sim-%0*u", width, i);
 }
 
-static char *sim_path(const char *simdir, const char *id, const char *ext)
-{
-    size_t n = strlen(simdir) + strlen(id) + strlen(ext) + 2;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        snprintf(p, n, "%s/%s%s", simdir, id, ext);
-    return p;
-}
-
 /* Nothing may be taken: the ids in the store, the files in SIMDIR. */
 static int ids_free(struct store *st, const struct simprov_options *o)
 {
@@ -74,8 +64,8 @@ static int ids_free(struct store *st, const struct simprov_options *o)
                     id, o->datadir);
             return -1;
         }
-        conf = sim_path(o->simdir, id, ".conf");
-        flash = sim_path(o->simdir, id, ".flash");
+        conf = simdev_path(o->simdir, id, ".conf");
+        flash = simdev_path(o->simdir, id, ".flash");
         taken = conf == NULL || flash == NULL || access(conf, F_OK) == 0 ||
                 access(flash, F_OK) == 0;
         if (taken)
@@ -119,8 +109,8 @@ static int device_make(struct store *st, const struct simprov_options *o,
                        const struct store_settings *set, const struct image_mem *img,
                        const char *id, int64_t now)
 {
-    char *conf = sim_path(o->simdir, id, ".conf");
-    char *flash = sim_path(o->simdir, id, ".flash");
+    char *conf = simdev_path(o->simdir, id, ".conf");
+    char *flash = simdev_path(o->simdir, id, ".flash");
     char msg[STORE_MSG_SIZE];
     struct provision p;
     int rc = -1;
@@ -157,8 +147,8 @@ static void undo(struct store *st, const struct simprov_options *o, unsigned sto
         device_id(id, sizeof(id), i, o->count);
         if (i <= stored && store_device_remove(st, id) != 0)
             fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
-        conf = sim_path(o->simdir, id, ".conf");
-        flash = sim_path(o->simdir, id, ".flash");
+        conf = simdev_path(o->simdir, id, ".conf");
+        flash = simdev_path(o->simdir, id, ".flash");
         if (conf != NULL)
             unlink(conf);
         if (flash != NULL)

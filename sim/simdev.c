@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fota/error.h"
@@ -44,6 +45,16 @@ static int region_write(const struct fota_flash *fl, uint32_t addr, const uint8_
 static uint32_t slot_capacity(const struct fota_flash *fl, uint32_t pages)
 {
     return pages * fl->page_size;
+}
+
+char *simdev_path(const char *dir, const char *id, const char *ext)
+{
+    size_t n = strlen(dir) + strlen(id) + strlen(ext) + 2;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/%s%s", dir, id, ext);
+    return p;
 }
 
 int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],

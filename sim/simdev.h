@@ -19,6 +19,10 @@ struct simdev {
     uint8_t buf[2048]; /* the bootloader's page buffer */
 };
 
+/* DIR/ID.EXT, malloc'd (NULL when out of memory): how a fleet's files are
+ * named in SIMDIR (ID.flash, ID.conf). */
+char *simdev_path(const char *dir, const char *id, const char *ext);
+
 /* Creates a device file: erased flash, the public key in the bootloader area
  * and the image written to the primary slot, as a factory programmer would.
  * The image is not checked here: the bootloader checks it at the first boot.
