@@ -116,6 +116,7 @@ static void on_frame(struct fota_agent *a, const struct fota_proto_frame *f)
         if (a->state != FOTA_AGENT_ST_ANSWER || fota_proto_nothing_parse(&v, f->body, f->len) < 0)
             break;
         fota_agent_progress(a);
+        a->up_to_date++;
         a->poll_delay = fota_agent_poll_ms(a, v);
         a->state = FOTA_AGENT_ST_FINISH;
         return;

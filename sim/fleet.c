@@ -81,13 +81,6 @@ static int due(uint32_t now, uint32_t t)
 
 /* ---- the device's life -------------------------------------------------------- */
 
-static int agent_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    randombytes_buf(buf, len);
-    return 0;
-}
-
 static void conn_drop(struct fleet_dev *d)
 {
     fota_posix_tcp_close(d->fd);
@@ -116,7 +109,7 @@ static int primary_verify(struct fleet_dev *d)
     struct slot_source s = {fl, l->primary_addr};
     struct fota_image_source src = {&s, slot_read, l->primary_pages * fl->page_size};
     struct fota_image_header hdr;
-    int err = fota_image_verify(&src, d->dev.public_key, d->scratch, sizeof(d->scratch),
+    int err = fota_image_verify(&src, d->dev.public_key, d->app.scratch, sizeof(d->app.scratch),
                                 &hdr);
 
     if (err == 0) {
@@ -214,9 +207,8 @@ static void boot_event(struct fleet *f, struct fleet_dev *d, const struct fota_b
 static void dev_boot(struct fleet *f, struct fleet_dev *d)
 {
     struct fota_boot_result res;
-    struct fota_boot_state st;
     const char *stage;
-    int err;
+    int err, confirmed;
 
     for (;;) {
         if (++d->consecutive_boot_failures > BOOT_FAILURES_MAX) {
@@ -234,42 +226,19 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
                                     rnd_below(f, 600), (uint32_t)rnd_next(f));
         }
         d->boots++;
-        stage = "bootloader";
-        err = fota_boot_go(&d->dev.boot, &res);
-        if (err == 0) {
-            boot_event(f, d, &res);
-            if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
-                dev_fail(f, d, "no valid image: the bootloader stays in recovery");
-                return;
-            }
-            stage = "reading the boot state";
-            err = fota_boot_state_read(&d->dev.boot, &st);
+        err = simdev_power_on(&d->dev, &res, &confirmed, &stage);
+        if (err == 0 || strcmp(stage, "bootloader") != 0)
+            boot_event(f, d, &res); /* the bootloader's part is done */
+        if (err == 0 && res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
+            dev_fail(f, d, "no valid image: the bootloader stays in recovery");
+            return;
         }
-        if (err == 0 && st.trial) {
-            stage = "confirming";
-            err = fota_boot_confirm(&d->dev.boot);
-            if (err == 0)
-                say(f, d, "the new image runs and confirms itself");
-        }
+        if (confirmed)
+            say(f, d, "the new image runs and confirms itself");
         if (err == 0) {
             stage = "starting the agent";
-            d->cfg = (struct fota_agent_config){
-                .boot = d->dev.boot,
-                .progress_addr = FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE,
-                .device_id = d->id,
-                .model = "STM32F103ZE",
-                .secret = d->prov.secret,
-                .random = agent_random,
-                .rx_buf = d->rx_buf,
-                .rx_size = sizeof(d->rx_buf),
-                .tx_buf = d->tx_buf,
-                .tx_size = sizeof(d->tx_buf),
-                .scratch = d->scratch,
-                .scratch_size = sizeof(d->scratch),
-                .window = (uint8_t)f->o->window,
-                .backoff_min_ms = f->o->backoff_ms,
-            };
-            err = fota_agent_init(&d->agent, &d->cfg);
+            err = simdev_app_start(&d->dev, &d->app, d->id, d->prov.secret, f->o->window,
+                                   f->o->backoff_ms);
         }
         if (err == 0) {
             d->consecutive_boot_failures = 0;
@@ -330,12 +299,12 @@ static void conn_start(struct fleet *f, struct fleet_dev *d)
     d->rx_last = f->now;
     rc = fota_posix_tcp_connect(&d->fd, d->server);
     if (rc == 0) {
-        fota_agent_connected(&d->agent);
+        fota_agent_connected(&d->app.agent);
     } else if (rc == FOTA_E_AGAIN) {
         d->connecting = 1;
     } else {
         d->last_errno = errno;
-        fota_agent_disconnected(&d->agent);
+        fota_agent_disconnected(&d->app.agent);
     }
 }
 
@@ -349,7 +318,7 @@ static void conn_broken(struct fleet_dev *d, int err)
     }
     d->last_errno = err;
     conn_drop(d);
-    fota_agent_disconnected(&d->agent);
+    fota_agent_disconnected(&d->app.agent);
 }
 
 /* A cut of ours: the link drops without a word to either side. */
@@ -378,7 +347,7 @@ static void conn_cut(struct fleet *f, struct fleet_dev *d)
     fleet_tap_interrupted(d, CUT_CONN);
     say(f, d, "connection cut");
     conn_drop(d);
-    fota_agent_disconnected(&d->agent);
+    fota_agent_disconnected(&d->app.agent);
 }
 
 /* --flaky on n received bytes: per frame they hold, maybe a cut between it
@@ -417,7 +386,7 @@ static size_t rx_cut(struct fleet *f, struct fleet_dev *d, size_t n)
  * second's worth (and a frame) at once. */
 static uint32_t rate_budget(struct fleet *f, struct fleet_dev *d)
 {
-    uint32_t burst = f->o->rate / 10 > FLEET_RX_SIZE ? f->o->rate / 10 : FLEET_RX_SIZE;
+    uint32_t burst = f->o->rate / 10 > SIMDEV_RX_SIZE ? f->o->rate / 10 : SIMDEV_RX_SIZE;
     uint64_t add = (uint64_t)f->o->rate * (uint32_t)(f->now - d->rx_last) / 1000u;
 
     if (add > 0) {
@@ -430,7 +399,7 @@ static uint32_t rate_budget(struct fleet *f, struct fleet_dev *d)
 /* When the link lets a frame's worth through again (ms from now). */
 static int32_t rate_wait(struct fleet *f, struct fleet_dev *d)
 {
-    uint32_t want = FLEET_RX_SIZE > f->o->rate ? f->o->rate : FLEET_RX_SIZE;
+    uint32_t want = SIMDEV_RX_SIZE > f->o->rate ? f->o->rate : SIMDEV_RX_SIZE;
 
     if (rate_budget(f, d) >= want)
         return 0;
@@ -483,7 +452,7 @@ static void conn_connect_done(struct fleet_dev *d)
         return;
     }
     d->connecting = 0;
-    fota_agent_connected(&d->agent);
+    fota_agent_connected(&d->app.agent);
 }
 
 /* SEND: writes what the agent has, maybe cutting the frame (--flaky).
@@ -494,12 +463,12 @@ static int conn_send(struct fleet *f, struct fleet_dev *d)
     size_t len, done, want;
     int n;
 
-    fota_agent_output(&d->agent, &p, &len);
+    fota_agent_output(&d->app.agent, &p, &len);
     if (d->fd < 0 || d->connecting || len == 0) {
         d->wake = f->now + 100u; /* not expected: look again soon */
         return 0;
     }
-    done = (size_t)(p - d->tx_buf);
+    done = (size_t)(p - d->app.tx_buf);
     if (!d->tx_open) {
         /* A new frame: the whole of it is in tx_buf. */
         d->tx_open = 1;
@@ -524,7 +493,7 @@ static int conn_send(struct fleet *f, struct fleet_dev *d)
             conn_broken(d, errno);
             return 1;
         }
-        fota_agent_sent(&d->agent, (size_t)n);
+        fota_agent_sent(&d->app.agent, (size_t)n);
         d->want_write = 0;
         done += (size_t)n;
         if ((size_t)n == len)
@@ -574,7 +543,7 @@ static void dev_drive(struct fleet *f, struct fleet_dev *d)
         if (d->fd >= 0 && !d->connecting && d->in_pos < d->in_len) {
             size_t used = 0;
 
-            if (fota_agent_input(&d->agent, d->in + d->in_pos, d->in_len - d->in_pos,
+            if (fota_agent_input(&d->app.agent, d->in + d->in_pos, d->in_len - d->in_pos,
                                  &used) < 0)
                 used = d->in_len - d->in_pos; /* it takes none now: dropped */
             d->in_pos += used;
@@ -585,7 +554,7 @@ static void dev_drive(struct fleet *f, struct fleet_dev *d)
             conn_cut(f, d);
             continue;
         }
-        act = fota_agent_step(&d->agent, f->now);
+        act = fota_agent_step(&d->app.agent, f->now);
         if (power_check(f, d))
             continue;
         switch (act) {
@@ -600,14 +569,14 @@ static void dev_drive(struct fleet *f, struct fleet_dev *d)
         case FOTA_AGENT_WAIT:
             if (d->fd >= 0 && !d->connecting && d->in_pos < d->in_len)
                 break;
-            d->wake = fota_agent_wake_at(&d->agent);
+            d->wake = fota_agent_wake_at(&d->app.agent);
             return;
         case FOTA_AGENT_CLOSE:
             if (session_end(f, d))
                 return;
             break;
         case FOTA_AGENT_IDLE:
-            d->wake = fota_agent_wake_at(&d->agent);
+            d->wake = fota_agent_wake_at(&d->app.agent);
             return;
         case FOTA_AGENT_RESET:
             conn_drop(d);
@@ -650,7 +619,7 @@ static void dev_where(const struct fleet *f, const struct fleet_dev *d, char *bu
         snprintf(why, sizeof(why), "%s", strerror(d->last_errno));
     else
         snprintf(why, sizeof(why), "%s",
-                 d->agent.last_error ? fota_strerror(d->agent.last_error) : "no error");
+                 d->app.agent.last_error ? fota_strerror(d->app.agent.last_error) : "no error");
     snprintf(buf, size, "waiting to reconnect to %s in %.1f s (%s)", d->server->text,
              next > 0 ? next / 1000.0 : 0.0, why);
 }

@@ -14,10 +14,6 @@
 #include "provision.h"
 #include "simdev.h"
 
-/* Frames of 1024 data bytes: what the agent announces as max_frame. */
-#define FLEET_DATA_CHUNK 1024u
-#define FLEET_RX_SIZE (FLEET_DATA_CHUNK + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD)
-#define FLEET_TX_SIZE FOTA_AGENT_TX_MIN
 #define FLEET_IN_SIZE 8192u
 #define FLEET_REASON_SIZE 200u
 
@@ -64,11 +60,7 @@ struct fleet_dev {
     /* The hardware and the agent, while running. */
     struct simdev dev;
     int dev_open;
-    struct fota_agent agent;
-    struct fota_agent_config cfg;
-    uint8_t rx_buf[FLEET_RX_SIZE];
-    uint8_t tx_buf[FLEET_TX_SIZE];
-    uint8_t scratch[2048];
+    struct simdev_app app;
 
     /* The connection. */
     int fd;

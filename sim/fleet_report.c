@@ -122,7 +122,7 @@ void fleet_summary(struct fleet *f, double seconds)
 {
     struct totals t;
     char version[STORE_VERSION_TEXT_SIZE];
-    uint32_t window_bytes = f->o->window * FLEET_DATA_CHUNK;
+    uint32_t window_bytes = f->o->window * SIMDEV_DATA_CHUNK;
     size_t points = distinct_points(f);
 
     totals_get(f, &t);
@@ -145,7 +145,7 @@ void fleet_summary(struct fleet *f, double seconds)
     printf("connection cuts %u (%u inside a frame, %u between frames, %zu distinct "
            "points); at most %u bytes fetched again after one (window %u x %u = %u bytes)\n",
            t.conn_cuts, f->cuts_inside, f->cuts_between, points, t.max_conn, f->o->window,
-           FLEET_DATA_CHUNK, window_bytes);
+           SIMDEV_DATA_CHUNK, window_bytes);
     printf("power cuts %u (%u in the bootloader, %u in the application); at most %u bytes "
            "fetched again after one\n", t.power_cuts, t.power_boot,
            t.power_cuts - t.power_boot, t.max_power);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fota/error.h"
 #include "simdev.h"
 
@@ -199,4 +201,54 @@ void simdev_record_str(char *out, const struct fota_boot_record *rec)
     snprintf(out, 128, "%s%s%s%s%s%s", action_name(rec->action), version,
              *reason ? ": " : "", reason, detail ? ", " : "",
              detail ? fota_strerror(rec->error) : "");
+}
+
+int simdev_power_on(struct simdev *dev, struct fota_boot_result *res, int *confirmed,
+                    const char **stage)
+{
+    struct fota_boot_state st;
+    int err;
+
+    *confirmed = 0;
+    *stage = "bootloader";
+    err = fota_boot_go(&dev->boot, res);
+    if (err < 0 || res->record.action == FOTA_BOOT_ACTION_RECOVERY)
+        return err;
+    *stage = "reading the boot state";
+    err = fota_boot_state_read(&dev->boot, &st);
+    if (err < 0 || !st.trial)
+        return err;
+    *stage = "confirming";
+    err = fota_boot_confirm(&dev->boot);
+    *confirmed = err == 0;
+    return err;
+}
+
+static int app_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    randombytes_buf(buf, len);
+    return 0;
+}
+
+int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
+                     const uint8_t *secret, unsigned window, unsigned backoff_ms)
+{
+    app->cfg = (struct fota_agent_config){
+        .boot = dev->boot,
+        .progress_addr = FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE,
+        .device_id = id,
+        .model = "STM32F103ZE",
+        .secret = secret,
+        .random = app_random,
+        .rx_buf = app->rx_buf,
+        .rx_size = sizeof(app->rx_buf),
+        .tx_buf = app->tx_buf,
+        .tx_size = sizeof(app->tx_buf),
+        .scratch = app->scratch,
+        .scratch_size = sizeof(app->scratch),
+        .window = (uint8_t)window,
+        .backoff_min_ms = backoff_ms,
+    };
+    return fota_agent_init(&app->agent, &app->cfg);
 }

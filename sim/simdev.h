@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "fota/agent.h"
 #include "fota/boot.h"
 #include "fota/posix_flash.h"
 
@@ -17,6 +18,19 @@ struct simdev {
     struct fota_boot_config boot;
     uint8_t public_key[FOTA_ED25519_PUBLIC_KEY_SIZE];
     uint8_t buf[2048]; /* the bootloader's page buffer */
+};
+
+/* The demo application's part of a device: the agent and its buffers. It
+ * announces frames of SIMDEV_DATA_CHUNK data bytes. */
+#define SIMDEV_DATA_CHUNK 1024u
+#define SIMDEV_RX_SIZE (SIMDEV_DATA_CHUNK + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD)
+
+struct simdev_app {
+    struct fota_agent agent;
+    struct fota_agent_config cfg;
+    uint8_t rx_buf[SIMDEV_RX_SIZE];
+    uint8_t tx_buf[FOTA_AGENT_TX_MIN];
+    uint8_t scratch[2048];
 };
 
 /* DIR/ID.EXT, malloc'd (NULL when out of memory): how a fleet's files are
@@ -33,6 +47,21 @@ int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SI
 /* Opens an existing device file. Returns 0 or -1 after printing why. */
 int simdev_open(struct simdev *dev, const char *path);
 void simdev_close(struct simdev *dev);
+
+/* Power on, as the device lives it: the bootloader core decides (res says
+ * what it did); when it starts an image on trial, the image confirms itself
+ * (*confirmed set to 1, else 0), as the demo application does once it runs.
+ * With res->record.action FOTA_BOOT_ACTION_RECOVERY nothing runs. Returns 0,
+ * or a fota_err with *stage naming the step that failed ("bootloader",
+ * "reading the boot state", "confirming"). */
+int simdev_power_on(struct simdev *dev, struct fota_boot_result *res, int *confirmed,
+                    const char **stage);
+
+/* Starts the application's agent for device id with its secret: window
+ * DATA frames in flight (1..64), the first reconnect delay backoff_ms (0:
+ * the agent's default). Returns 0 or a fota_err. */
+int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
+                     const uint8_t *secret, unsigned window, unsigned backoff_ms);
 
 /* Writes image into the secondary slot page by page, then marks it pending,
  * as the agent does once a download is complete and verified. */

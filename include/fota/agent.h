@@ -201,6 +201,7 @@ struct fota_agent {
 
     /* Counters for tests and diagnostics. */
     uint32_t bytes_received; /* DATA bytes taken, duplicates included */
+    uint32_t up_to_date;     /* sessions the server ended with NOTHING */
     int last_error;          /* the last error that ended a session, or 0 */
     uint16_t server_error;   /* the code of the last ERROR from the server */
 };
