@@ -89,28 +89,11 @@ static void conn_drop(struct fleet_dev *d)
     d->in_pos = d->in_len = 0;
 }
 
-struct slot_source {
-    const struct fota_flash *fl;
-    uint32_t addr;
-};
-
-static int slot_read(void *ctx, uint32_t off, void *buf, uint32_t len)
-{
-    const struct slot_source *s = ctx;
-
-    return s->fl->read(s->fl->ctx, s->addr + off, buf, len);
-}
-
 /* Verifies the primary slot with the bootloader's key; fills the version. */
 static int primary_verify(struct fleet_dev *d)
 {
-    const struct fota_flash *fl = &d->dev.flash.flash;
-    const struct fota_boot_layout *l = &d->dev.boot.layout;
-    struct slot_source s = {fl, l->primary_addr};
-    struct fota_image_source src = {&s, slot_read, l->primary_pages * fl->page_size};
     struct fota_image_header hdr;
-    int err = fota_image_verify(&src, d->dev.public_key, d->app.scratch, sizeof(d->app.scratch),
-                                &hdr);
+    int err = simdev_primary_verify(&d->dev, d->app.scratch, sizeof(d->app.scratch), &hdr);
 
     if (err == 0) {
         d->final_version = hdr.version;

@@ -4,7 +4,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,45 +12,6 @@
 
 #include "fleet_int.h"
 #include "simdev.h"
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The ids of SIMDIR/<id>.conf, sorted. Returns the count or -1. */
-static long simdir_scan(const char *dir, char ***names)
-{
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-
-    if (dp == NULL) {
-        fprintf(stderr, "fota-sim: %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    while ((e = readdir(dp)) != NULL) {
-        size_t len = strlen(e->d_name);
-
-        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-            if (nv == NULL)
-                break;
-            v = nv;
-        }
-        v[n] = strndup(e->d_name, len - 5);
-        if (v[n] != NULL)
-            n++;
-    }
-    closedir(dp);
-    qsort(v, n, sizeof(*v), name_cmp);
-    *names = v;
-    return (long)n;
-}
 
 /* The resolved address for text, resolved once per distinct server. */
 static const struct fota_posix_tcp_addr *server_get(struct fleet *f, const char *text)
@@ -83,7 +43,7 @@ int fleet_devices_load(struct fleet *f)
     const struct fleet_options *o = f->o;
     char **names = NULL;
     char msg[STORE_MSG_SIZE];
-    long n = simdir_scan(o->simdir, &names);
+    long n = simdev_scan(o->simdir, &names);
     int rc = 0;
 
     if (n < 0)

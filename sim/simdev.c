@@ -1,3 +1,6 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,44 @@ char *simdev_path(const char *dir, const char *id, const char *ext)
     if (p != NULL)
         snprintf(p, n, "%s/%s%s", dir, id, ext);
     return p;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+long simdev_scan(const char *dir, char ***ids)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+
+    if (dp == NULL) {
+        fprintf(stderr, "fota-sim: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(dp)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0 || e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+            if (nv == NULL)
+                break;
+            v = nv;
+        }
+        v[n] = strndup(e->d_name, len - 5);
+        if (v[n] != NULL)
+            n++;
+    }
+    closedir(dp);
+    qsort(v, n, sizeof(*v), name_cmp);
+    *ids = v;
+    return (long)n;
 }
 
 int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
@@ -251,4 +292,14 @@ int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
         .backoff_min_ms = backoff_ms,
     };
     return fota_agent_init(&app->agent, &app->cfg);
+}
+
+int simdev_primary_verify(struct simdev *dev, uint8_t *scratch, uint32_t scratch_size,
+                          struct fota_image_header *hdr)
+{
+    const struct fota_boot_layout *l = &dev->boot.layout;
+    const struct fota_flash *fl = &dev->flash.flash;
+
+    return fota_image_verify_flash(fl, l->primary_addr, l->primary_pages * fl->page_size,
+                                   dev->public_key, scratch, scratch_size, hdr);
 }

@@ -37,6 +37,10 @@ struct simdev_app {
  * named in SIMDIR (ID.flash, ID.conf). */
 char *simdev_path(const char *dir, const char *id, const char *ext);
 
+/* The ids of the devices in dir (each DIR/ID.conf), sorted, malloc'd (free
+ * each, then the array). Returns the count, or -1 after printing why. */
+long simdev_scan(const char *dir, char ***ids);
+
 /* Creates a device file: erased flash, the public key in the bootloader area
  * and the image written to the primary slot, as a factory programmer would.
  * The image is not checked here: the bootloader checks it at the first boot.
@@ -69,6 +73,12 @@ int simdev_stage(struct simdev *dev, const uint8_t *image, uint32_t image_size);
 
 /* Reads the header of the image at addr into hdr; 0 or a fota_err. */
 int simdev_slot_header(struct simdev *dev, uint32_t addr, struct fota_image_header *hdr);
+
+/* Verifies the image in the primary slot with the bootloader's key, as the
+ * bootloader does, using scratch (at least a page); fills hdr. Returns 0 or
+ * a fota_err. */
+int simdev_primary_verify(struct simdev *dev, uint8_t *scratch, uint32_t scratch_size,
+                          struct fota_image_header *hdr);
 
 /* "1.2.3+4" into out (at least 32 bytes). */
 void simdev_version_str(char *out, const struct fota_version *v);
