@@ -1,7 +1,7 @@
 # The fota server administration commands (init, device, image, assign,
 # status) on a data directory, driven from outside as an operator would.
 # A script exits with 77 (skipped) when a program it needs is missing.
-set(FOTA_ADMIN_TESTS init device image assign status usage)
+set(FOTA_ADMIN_TESTS init device image assign status usage devcfg)
 foreach(t ${FOTA_ADMIN_TESTS})
   add_test(NAME admin_${t}
     COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_admin_${t}.sh $<TARGET_FILE_DIR:fota>)

@@ -34,6 +34,7 @@ extern const struct tool_command tool_cmd_device;
 extern const struct tool_command tool_cmd_image;
 extern const struct tool_command tool_cmd_assign;
 extern const struct tool_command tool_cmd_status;
+extern const struct tool_command tool_cmd_devcfg;
 
 /* Prints the command's help text to out. */
 void tool_usage(const struct tool_command *cmd, FILE *out);

@@ -21,6 +21,7 @@ static const struct tool_command *const commands[] = {
     &tool_cmd_image,
     &tool_cmd_assign,
     &tool_cmd_status,
+    &tool_cmd_devcfg,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
