@@ -26,9 +26,10 @@ static const uint8_t devcfg_magic[4] = {'F', 'C', 'F', 'G'};
  * without a NUL. */
 static int text_len(const char *field, size_t size)
 {
-    const char *nul = memchr(field, '\0', size);
-
-    return nul == NULL ? -1 : (int)(nul - field);
+    for (size_t i = 0; i < size; i++)
+        if (field[i] == '\0')
+            return (int)i;
+    return -1;
 }
 
 static int id_valid(const char *id)
