@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build check test demo bench clean
+.PHONY: all build check test demo bench firmware clean
 
 all: build
 
@@ -23,6 +23,16 @@ demo: build
 # Stop-and-wait against the windowed protocol over an emulated cellular link.
 bench: build
 	bench/run.sh $(BUILD)/bin
+
+# The STM32F1 firmware, cross-built into $(BUILD)/firmware: bootloaders, the
+# demo application signed with $(FOTA_KEY) (default: $(BUILD)/firmware/dev-key.pem,
+# made once), and the QEMU variants; prints the size table
+# (ports/stm32f1/build.sh). APP_VERSION is the demo's version.
+APP_VERSION ?= 1.0.0
+FOTA_KEY ?=
+firmware: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target fota
+	FOTA_KEY="$(FOTA_KEY)" sh ports/stm32f1/build.sh $(BUILD)/firmware $(BUILD)/bin/fota $(APP_VERSION)
 
 clean:
 	rm -rf $(BUILD)

@@ -18,9 +18,9 @@
 const struct fota_boot_layout fota_boot_layout_stm32f103ze = {
     .state_addr = 0x08004000u,
     .primary_addr = 0x08005000u,
-    .primary_pages = 123u,
-    .secondary_addr = 0x08042800u,
-    .secondary_pages = 122u,
+    .primary_pages = 119u,
+    .secondary_addr = 0x08040800u,
+    .secondary_pages = 118u,
 };
 
 /* ---- configuration ---- */

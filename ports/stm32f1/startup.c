@@ -29,11 +29,18 @@ void UsageFault_Handler(void) __attribute__((weak, alias("Default_Handler")));
 void SVC_Handler(void) __attribute__((weak, alias("Default_Handler")));
 void DebugMon_Handler(void) __attribute__((weak, alias("Default_Handler")));
 void PendSV_Handler(void) __attribute__((weak, alias("Default_Handler")));
+/* These three come from the drivers an image links (clock.c, uart.c,
+ * modem_uart.c); an image without the driver keeps the default. */
 void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
+void USART1_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
+void USART3_IRQHandler(void) __attribute__((weak, alias("Default_Handler")));
 
 /* 16 system entries (the first is the initial MSP) and the 60 interrupts of
- * the high-density STM32F103: 304 bytes, so VTOR needs 512-byte alignment. */
+ * the high-density STM32F103: 304 bytes, so VTOR needs 512-byte alignment.
+ * The value line STM32F100 has fewer interrupts, at the same numbers for the
+ * USARTs; its extra entries are never taken. */
 #define VECTOR_COUNT (16 + 60)
+#define IRQ_VECTOR(n) (16 + (n))
 
 typedef void (*vector_fn)(void);
 
@@ -50,7 +57,12 @@ const vector_fn vector_table[VECTOR_COUNT] = {
     [12] = DebugMon_Handler,
     [14] = PendSV_Handler,
     [15] = SysTick_Handler,
-    [16 ... VECTOR_COUNT - 1] = Default_Handler,
+    /* Ranges without overlap: -Wextra refuses an entry set twice. */
+    [IRQ_VECTOR(0) ... IRQ_VECTOR(USART1_IRQ) - 1] = Default_Handler,
+    [IRQ_VECTOR(USART1_IRQ)] = USART1_IRQHandler,
+    [IRQ_VECTOR(USART1_IRQ) + 1 ... IRQ_VECTOR(USART3_IRQ) - 1] = Default_Handler,
+    [IRQ_VECTOR(USART3_IRQ)] = USART3_IRQHandler,
+    [IRQ_VECTOR(USART3_IRQ) + 1 ... VECTOR_COUNT - 1] = Default_Handler,
 };
 
 void Reset_Handler(void)

@@ -1,54 +1,101 @@
 #include "uart.h"
 
+#include "clock.h"
 #include "regs.h"
+#include "usart.h"
 
-/* The core runs from the 8 MHz HSI (the reset clock): USARTDIV = 8e6 /
- * (16 * 115200) = 4.34, mantissa 4, fraction 0.34 * 16 = 5. */
-#define UART_BRR_115200_HSI ((4u << 4) | 5u)
+#define UART_BAUD 115200u
+#define UART_TX_PIN 9u  /* PA9 */
+#define UART_RX_PIN 10u /* PA10 */
+
+static uint8_t rx_buf[64];
+static struct usart console = {
+    .base = USART1_BASE_ADDR,
+    .irq = USART1_IRQ,
+    .rx = {.buf = rx_buf, .size = sizeof(rx_buf)},
+};
+
+void USART1_IRQHandler(void);
+
+void USART1_IRQHandler(void)
+{
+    usart_irq(&console);
+}
 
 void uart_init(void)
 {
     RCC_APB2ENR |= RCC_APB2_IOPA | RCC_APB2_USART1;
-    /* PA9: alternate function push-pull, 50 MHz (CNF 10, MODE 11). */
-    GPIOA_CRH = (GPIOA_CRH & ~(0xFu << 4)) | (0xBu << 4);
-    USART1_BRR = UART_BRR_115200_HSI;
-    USART1_CR1 = USART_CR1_UE | USART_CR1_TE;
+    usart_pins(GPIOA_BASE_ADDR, UART_TX_PIN, UART_RX_PIN);
+    usart_start(&console, clock_pclk2_hz(), UART_BAUD);
+}
+
+void uart_write(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        usart_put(&console, p[i]);
 }
 
 void uart_puts(const char *s)
 {
     for (; *s != '\0'; s++) {
-        if (*s == '\n') {
-            while ((USART1_SR & USART_SR_TXE) == 0)
-                ;
-            USART1_DR = '\r';
-        }
-        while ((USART1_SR & USART_SR_TXE) == 0)
-            ;
-        USART1_DR = (uint8_t)*s;
+        if (*s == '\n')
+            usart_put(&console, '\r');
+        usart_put(&console, (uint8_t)*s);
     }
+}
+
+void uart_put_uint(uint32_t v)
+{
+    char buf[11];
+    int i = (int)sizeof(buf) - 1;
+
+    buf[i] = '\0';
+    do {
+        buf[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    uart_puts(&buf[i]);
 }
 
 void uart_put_int(int v)
 {
-    char buf[12];
-    unsigned int u = v < 0 ? 0u - (unsigned int)v : (unsigned int)v;
-    int i = (int)sizeof buf - 1;
+    if (v < 0) {
+        uart_puts("-");
+        uart_put_uint(0u - (uint32_t)v);
+    } else {
+        uart_put_uint((uint32_t)v);
+    }
+}
 
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + u % 10u);
-        u /= 10u;
-    } while (u != 0u);
-    if (v < 0)
-        buf[--i] = '-';
-    uart_puts(&buf[i]);
+void uart_put_hex(uint32_t v)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char buf[11];
+    int i;
+
+    buf[0] = '0';
+    buf[1] = 'x';
+    for (i = 0; i < 8; i++)
+        buf[2 + i] = digits[(v >> (28 - 4 * i)) & 0xFu];
+    buf[10] = '\0';
+    uart_puts(buf);
+}
+
+size_t uart_read(uint8_t *p, size_t n)
+{
+    return usart_read(&console, p, n);
+}
+
+uint32_t uart_overflows(void)
+{
+    return console.lost;
 }
 
 void uart_deinit(void)
 {
-    while ((USART1_SR & USART_SR_TC) == 0)
-        ;
+    usart_stop(&console);
     RCC_APB2RSTR |= RCC_APB2_IOPA | RCC_APB2_USART1;
     RCC_APB2RSTR &= ~(RCC_APB2_IOPA | RCC_APB2_USART1);
     RCC_APB2ENR &= ~(RCC_APB2_IOPA | RCC_APB2_USART1);

@@ -4,7 +4,8 @@
 # Links the bootloader's share of the device core for the Cortex-M3
 # (boot_size_main.c calls fota_boot_go; --gc-sections keeps what it needs)
 # and checks it against the budget: the whole bootloader, with signature
-# verification, must fit its 16 KiB area, and the core may take 12 KiB of it.
+# verification, must fit its 14 KiB link region (the 16 KiB area less the
+# configuration page), and the core may take 12 KiB of it.
 set -eu
 
 root=${1:?usage: boot_size.sh SOURCE_ROOT OUTPUT_DIR}

@@ -12,5 +12,6 @@ add_test(NAME cross-m3-boot-size
           ${CMAKE_BINARY_DIR}/cross-m3)
 set_tests_properties(cross-m3-boot-size PROPERTIES TIMEOUT 300)
 
-# cross-stm32-images: the STM32F103ZE bootloader and demo application.
+# cross-stm32-images and cross-qemu-boot: the STM32F1 firmware, built and
+# run on QEMU.
 include(${CMAKE_CURRENT_LIST_DIR}/stm32.cmake)

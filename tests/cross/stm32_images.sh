@@ -1,25 +1,41 @@
 #!/bin/sh
-# Usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL
+# Usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL_DIR VERSION
 #
-# Cross-builds the STM32F103ZE port (ports/stm32f1/build.sh: bootloader and
-# demo application), prints their sizes and checks that the bootloader fits
-# its 16 KiB, that each vector table sits at the start of its area
-# (0x08000000, and 0x08005200 for the application, which VTOR needs 512-byte
-# aligned), and that `fota sign` makes a valid image of the application ELF
-# loaded at 0x08005200. Fails (does not skip) without the Arm toolchain.
+# Builds the STM32F1 firmware the way `make firmware` does
+# (ports/stm32f1/build.sh, which prints the size table and fails when an
+# image does not fit its area), then checks what it made, for the
+# STM32F103ZE and for the STM32F100 QEMU runs:
+#
+#   - the bootloader fits 14 KiB on the F103ZE (page 7, the configuration
+#     page, stays out), 15 KiB on the F100; the recovery loader its 16 KiB
+#     at 0x0807B800;
+#   - each vector table sits at the start of its area (0x08000000, the
+#     recovery area, and the slot + 0x200 for the application, 512-byte
+#     aligned for VTOR), starts
+#     with the top of RAM and Reset_Handler, and has the USART handlers at
+#     IRQ 37 and 39 when the image links their drivers;
+#   - the signed images verify with the key, their payload is the .bin, and
+#     the bootloaders hold that key's public half;
+#   - FOTA_KEY selects the key; without it a development key is made once
+#     and kept;
+#   - the C library gives nothing but memcpy, memset and memcmp.
+#
+# Fails (does not skip) without the Arm toolchain.
 set -eu
 
-root=${1:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL}
-out=${2:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL}
-fota=${3:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL}
-
-boot_addr=0x08000000
-boot_budget=16384
-app_addr=0x08005200
+root=${1:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL_DIR VERSION}
+out=${2:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL_DIR VERSION}
+fota=${3:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL_DIR VERSION}/fota
+version=${4:?usage: stm32_images.sh SOURCE_ROOT OUTPUT_DIR FOTA_TOOL_DIR VERSION}
+checks=0
 
 fail() {
     echo "cross-stm32-images: FAILED: $*" >&2
     exit 1
+}
+
+ok() {
+    checks=$((checks + 1))
 }
 
 for tool in arm-none-eabi-gcc arm-none-eabi-objcopy arm-none-eabi-size \
@@ -35,16 +51,26 @@ done
 
 rm -rf "$out"
 mkdir -p "$out"
-sh "$root/ports/stm32f1/build.sh" "$out" 1.2.3
+out=$(cd "$out" && pwd)
 
-arm-none-eabi-size "$out/boot.elf" "$out/app.elf"
+# A build with FOTA_KEY signs with that key and makes no key of its own.
+"$fota" keygen -o "$out/given-key.pem" >/dev/null
+FOTA_KEY=$out/given-key.pem sh "$root/ports/stm32f1/build.sh" "$out/keyed" "$fota" "$version" \
+    >"$out/keyed.log" 2>&1 || { cat "$out/keyed.log"; fail "build.sh with FOTA_KEY"; }
+"$fota" verify -k "$out/given-key.pem" "$out/keyed/fota-app.img" >/dev/null ||
+    fail "FOTA_KEY: the image is not signed with the given key"
+[ ! -e "$out/keyed/dev-key.pem" ] || fail "FOTA_KEY: a development key was made anyway"
+ok
 
-# Flash use: text + data (the initial values of .data are stored in flash).
-boot_flash=$(arm-none-eabi-size "$out/boot.elf" | awk 'NR == 2 { print $1 + $2 }')
-echo "bootloader: $boot_flash bytes of flash (area $boot_budget)"
-[ "$boot_flash" -le "$boot_budget" ] || fail "the bootloader does not fit 16 KiB"
-boot_bin=$(wc -c < "$out/boot.bin")
-[ "$boot_bin" -le "$boot_budget" ] || fail "boot.bin is $boot_bin bytes, over 16 KiB"
+# The build the checks below and the QEMU test (cross-qemu-boot) use.
+FOTA_KEY='' sh "$root/ports/stm32f1/build.sh" "$out" "$fota" "$version"
+key=$out/dev-key.pem
+[ -f "$key" ] || fail "no development key made"
+key_sum=$(cksum < "$key")
+FOTA_KEY='' sh "$root/ports/stm32f1/build.sh" "$out" "$fota" "$version" >/dev/null 2>&1 ||
+    fail "the second build"
+[ "$(cksum < "$key")" = "$key_sum" ] || fail "the development key changed between builds"
+ok
 
 # section_addr ELF SECTION: the section's address as 0x%08x.
 section_addr() {
@@ -55,56 +81,115 @@ section_addr() {
 symbol_addr() {
     arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1; exit }'
 }
+# word BIN INDEX: the INDEXth 32-bit little-endian word of BIN, as 0x%x.
+word() {
+    echo "0x$(od -A n -t x4 -j $(($2 * 4)) -N 4 "$1" | tr -d ' ')"
+}
 
-check_vectors() {
-    elf=$1 want=$2
+# check_image ELF ADDR AREA MSP: where it is linked, what it starts with.
+check_image() {
+    elf=$1 want=$2 area=$3 msp=$4
+    bin=${elf%.elf}.bin
     sec=$(section_addr "$elf" .isr_vector)
     sym=$(symbol_addr "$elf" vector_table)
     entry=$(arm-none-eabi-readelf -h "$elf" | awk '/Entry point/ { print $NF }')
     reset=$(symbol_addr "$elf" Reset_Handler)
-    echo "$(basename "$elf"): .isr_vector at $sec, vector_table at $sym, entry $entry"
+    size=$(wc -c < "$bin")
+    echo "$(basename "$(dirname "$elf")")/$(basename "$elf"): .isr_vector at $sec," \
+        "entry $entry, $size bytes (area $area)"
     [ $((sec)) -eq $((want)) ] || fail "$elf: .isr_vector at $sec, not $want"
     [ $((sym)) -eq $((want)) ] || fail "$elf: vector_table at $sym, not $want"
     [ $((sec % 512)) -eq 0 ] || fail "$elf: vector table not 512-byte aligned (VTOR)"
     [ $((entry & ~1)) -eq $((reset)) ] || fail "$elf: entry $entry is not Reset_Handler"
+    [ "$size" -le "$area" ] || fail "$bin is $size bytes, over its area of $area"
+    [ $(($(word "$bin" 0))) -eq $((msp)) ] || fail "$bin: initial MSP $(word "$bin" 0), not $msp"
+    [ $(($(word "$bin" 1))) -eq $((reset | 1)) ] ||
+        fail "$bin: reset vector $(word "$bin" 1), not Reset_Handler|1"
+    ok
 }
-check_vectors "$out/boot.elf" "$boot_addr"
-check_vectors "$out/app.elf" "$app_addr"
 
-# The binaries start with the vector table: word 0 the stack top in RAM,
-# word 1 Reset_Handler with the Thumb bit set.
-check_bin() {
-    bin=$1 elf=$2
-    set -- $(od -A n -t x4 -N 8 "$bin")
-    sp=0x$1 pc=0x$2
-    reset=$(symbol_addr "$elf" Reset_Handler)
-    [ $((sp)) -eq $((0x20010000)) ] || fail "$bin: initial MSP $sp, not 0x20010000"
-    [ $((pc)) -eq $((reset | 1)) ] || fail "$bin: reset vector $pc, not Reset_Handler|1"
+# check_irq ELF IRQ HANDLER: the vector of IRQ is HANDLER (Thumb bit set).
+check_irq() {
+    got=$(word "${1%.elf}.bin" $((16 + $2)))
+    sym=$(symbol_addr "$1" "$3")
+    [ -n "$sym" ] && [ $((got)) -eq $((sym | 1)) ] ||
+        fail "$1: IRQ $2 vector $got is not $3"
+    ok
 }
-check_bin "$out/boot.bin" "$out/boot.elf"
-check_bin "$out/app.bin" "$out/app.elf"
 
-# fota sign takes the application ELF: load address from the ELF.
-"$fota/fota" keygen -o "$out/key.pem" >/dev/null
-"$fota/fota" sign -k "$out/key.pem" -V 1.2.3 "$out/app.elf" -o "$out/app.img"
-verify=$("$fota/fota" verify -k "$out/key.pem" "$out/app.img")
-echo "$verify"
-case $verify in
-    *": OK,"*"payload at $app_addr"*) ;;
-    *) fail "fota verify: $verify" ;;
-esac
-size=$(wc -c < "$out/app.img")
-app_bin=$(wc -c < "$out/app.bin")
-[ "$size" -eq $((512 + app_bin + 96)) ] ||
-    fail "app.img is $size bytes, not header + app.bin ($app_bin) + trailer"
-cmp -s -i 512:0 -n "$app_bin" "$out/app.img" "$out/app.bin" ||
-    fail "the image's payload is not app.bin"
+# check_signed IMG BIN KEY LOAD_ADDR: verifies, and its payload is BIN.
+check_signed() {
+    verify=$("$fota" verify -k "$3" "$1")
+    echo "$verify"
+    case $verify in
+        *": OK,"*"payload at $4"*) ;;
+        *) fail "fota verify: $verify" ;;
+    esac
+    size=$(wc -c < "$1")
+    bin_size=$(wc -c < "$2")
+    [ "$size" -eq $((512 + bin_size + 96)) ] ||
+        fail "$1 is $size bytes, not header + $2 ($bin_size) + trailer"
+    cmp -s -i 512:0 -n "$bin_size" "$1" "$2" || fail "the payload of $1 is not $2"
+    ok
+}
 
-# The header C file fota pubkey --c writes is what the bootloader includes.
-"$fota/fota" pubkey -k "$out/key.pem" --c > "$out/fota_public_key.h"
-grep -q 'const uint8_t fota_public_key\[32\]' "$out/fota_public_key.h" ||
-    fail "fota pubkey --c does not define fota_public_key[32]"
-grep -q 'const uint8_t fota_public_key\[32\]' "$root/ports/stm32f1/fota_public_key.h" ||
-    fail "ports/stm32f1/fota_public_key.h does not define fota_public_key[32]"
+# check_key ELF: the bootloader's fota_public_key is the key's public half.
+check_key() {
+    want=$("$fota" pubkey -k "$key" --c | sed -n 's/^ *\(0x.*\),$/\1/p' |
+           tr -d ' \n' | sed 's/0x//g; s/,//g')
+    addr=$(symbol_addr "$1" fota_public_key)
+    [ -n "$addr" ] || fail "$1 has no fota_public_key"
+    got=$(od -A n -t x1 -j $((addr - 0x08000000)) -N 32 "${1%.elf}.bin" | tr -d ' \n')
+    [ "$got" = "$want" ] || fail "$1: compiled-in key $got, not $want"
+    ok
+}
 
-echo "cross-stm32-images: OK"
+# check_libc MAP: only memcpy, memset and memcmp come from the C library.
+check_libc() {
+    extra=$(awk '/^Archive member included/ { on = 1; next }
+                 /^(Discarded input sections|Allocating common|Memory Configuration)/ { on = 0 }
+                 on' "$1" |
+            sed -n 's/.*\/\(libc[^/(]*\.a\)(\([^)]*\)).*/\1(\2)/p' |
+            grep -v -e '-memcpy' -e '-memset' -e '-memcmp' || true)
+    [ -z "$extra" ] || fail "$1 links more of the C library: $extra"
+    ok
+}
+
+f103=$out f100=$out/qemu
+check_image "$f103/fota-boot.elf" 0x08000000 14336 0x20010000
+check_image "$f103/fota-recovery.elf" 0x0807B800 16384 0x20010000
+check_image "$f103/fota-app.elf" 0x08005200 241056 0x20010000
+check_image "$f100/fota-boot.elf" 0x08000000 15360 0x20002000
+check_image "$f100/fota-app.elf" 0x08004A00 54688 0x20002000
+
+for elf in "$f103/fota-app.elf" "$f100/fota-app.elf" "$f103/fota-recovery.elf"; do
+    check_irq "$elf" 37 USART1_IRQHandler
+    check_irq "$elf" 39 USART3_IRQHandler
+done
+check_irq "$f103/fota-boot.elf" 37 USART1_IRQHandler
+# The bootloader does not link the modem driver, nor its ring buffers.
+check_irq "$f103/fota-boot.elf" 39 Default_Handler
+
+check_signed "$f103/fota-app.img" "$f103/fota-app.bin" "$key" 0x08005200
+check_signed "$f100/fota-app.img" "$f100/fota-app.bin" "$key" 0x08004a00
+for elf in "$f103/fota-boot.elf" "$f100/fota-boot.elf"; do
+    check_key "$elf"
+done
+# The recovery loader checks nothing itself: no key, no verifier.
+[ -z "$(symbol_addr "$f103/fota-recovery.elf" fota_public_key)" ] &&
+    [ -z "$(symbol_addr "$f103/fota-recovery.elf" fota_ed25519_verify)" ] ||
+    fail "fota-recovery links the key or the verifier"
+ok
+for map in "$f103"/*.map "$f100"/*.map; do
+    check_libc "$map"
+done
+
+# The QEMU flash image: the bootloader at 0, the signed image at the slot.
+cmp -s -n "$(wc -c < "$f100/fota-boot.bin")" "$f100/flash.bin" "$f100/fota-boot.bin" ||
+    fail "qemu/flash.bin does not start with the bootloader"
+cmp -s -i $((0x4800)):0 -n "$(wc -c < "$f100/fota-app.img")" "$f100/flash.bin" \
+    "$f100/fota-app.img" || fail "qemu/flash.bin does not hold the image at 0x08004800"
+[ "$(wc -c < "$f100/flash.bin")" -eq 131072 ] || fail "qemu/flash.bin is not 128 KiB"
+ok
+
+echo "cross-stm32-images: OK, $checks checks passed (5 images, 2 boards)"
