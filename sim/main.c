@@ -2,15 +2,19 @@
  * fota-sim: simulated devices running the device core on the host.
  *
  *   fota-sim mkfw -V X.Y.Z [-s SIZE] -o FILE.bin
- *   fota-sim device init --flash FILE -k PUB.pem --image IMAGE
+ *   fota-sim device init --flash FILE -k PUB.pem [--image IMAGE]
  *   fota-sim device stage --flash FILE IMAGE
  *   fota-sim device boot --flash FILE
  *   fota-sim device confirm --flash FILE
  *   fota-sim device status --flash FILE
+ *   fota-sim device recover --flash FILE --server HOST:PORT [--modem TTYPATH]
+ *                [--apn APN] [--timeout S] [-v]
  *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
  *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
  *                [--power-cuts P] [--timeout S] [--seed N] [--window N]
  *                [--backoff MS] [--rate BPS] [-v]
+ *   fota-sim run --simdir SIMDIR --modem TTYPATH [--device ID] [--apn APN]
+ *                [--server HOST:PORT] [--timeout S] [--window N] [--backoff MS] [-v]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,8 +29,10 @@
 #include "fleet.h"
 #include "fota/error.h"
 #include "keyfile.h"
+#include "modemrun.h"
 #include "simdev.h"
 #include "simfw.h"
+#include "simrecover.h"
 #include "simprov.h"
 #include "util.h"
 
@@ -35,9 +41,10 @@ static const char usage_text[] =
     "\n"
     "  mkfw -V X.Y.Z [-s SIZE] [-a ADDR] -o FILE.bin\n"
     "      write a demo firmware for the STM32F103ZE application slot\n"
-    "  device init --flash FILE -k KEY_OR_PUB.pem --image IMAGE\n"
+    "  device init --flash FILE -k KEY_OR_PUB.pem [--image IMAGE]\n"
     "      make a device: flash file with the bootloader key and IMAGE in the\n"
-    "      primary slot, as a factory programmer leaves it\n"
+    "      primary slot, as a factory programmer leaves it (no IMAGE: none, the\n"
+    "      bootloader stays in recovery)\n"
     "  device stage --flash FILE IMAGE\n"
     "      write IMAGE to the secondary slot and mark it pending, as the agent\n"
     "      does after a complete download\n"
@@ -47,6 +54,11 @@ static const char usage_text[] =
     "      the running image confirms itself\n"
     "  device status --flash FILE\n"
     "      the bootloader state, the last record and the images in both slots\n"
+    "  device recover --flash FILE --server HOST:PORT [--modem TTYPATH]\n"
+    "      [--apn APN] [--timeout S] [-v]\n"
+    "      the recovery loader: fetch a signed image from fotad's legacy listener\n"
+    "      (--legacy-serve image) into the secondary slot, over TCP or through the\n"
+    "      modem on TTYPATH, then reset: the bootloader checks and installs it\n"
     "  provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]\n"
     "      make N devices (sim-0001 ...) in the server's store and as simulated\n"
     "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
@@ -71,7 +83,13 @@ static const char usage_text[] =
     "  --backoff MS         the agent's first reconnect delay (default 1000)\n"
     "  --rate BPS           bytes per second each device receives at most, as on\n"
     "                       a slow link (default: no limit)\n"
-    "  -v, --verbose        a line per reset, cut and outcome\n";
+    "  -v, --verbose        a line per reset, cut and outcome (--modem: the AT\n"
+    "                       dialogue too)\n"
+    "  --modem TTYPATH      through the modem on TTYPATH (one device)\n"
+    "  --device ID          with --modem: the device of SIMDIR to run (default:\n"
+    "                       the only one)\n"
+    "  --apn APN            with --modem: the access point name (default\n"
+    "                       \"internet\")\n";
 
 struct sim_options {
     const char *flash;
@@ -79,6 +97,11 @@ struct sim_options {
     const char *image;
     const char *output;
     const char *version;
+    const char *server;
+    const char *tty;
+    const char *apn;
+    unsigned timeout_s;
+    int verbose;
     uint32_t size;
     uint32_t load_address;
 };
@@ -95,14 +118,29 @@ static int options_parse(struct sim_options *o, int argc, char **argv)
         {"flash", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'k'},
         {"image", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
         {"version", required_argument, NULL, 'V'}, {"size", required_argument, NULL, 's'},
-        {"load-address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
+        {"load-address", required_argument, NULL, 'a'}, {"server", required_argument, NULL, 'S'},
+        {"modem", required_argument, NULL, 'm'}, {"apn", required_argument, NULL, 'A'},
+        {"timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "f:k:i:o:V:s:a:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "f:k:i:o:V:s:a:v", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f': o->flash = optarg; break;
+        case 'S': o->server = optarg; break;
+        case 'm': o->tty = optarg; break;
+        case 'A': o->apn = optarg; break;
+        case 'v': o->verbose = 1; break;
+        case 't':
+            if (tool_parse_u32(optarg, &o->size) < 0 || o->size == 0 || o->size > 86400) {
+                fprintf(stderr, "fota-sim: --timeout: '%s' is not 1..86400 seconds\n", optarg);
+                return -1;
+            }
+            o->timeout_s = o->size;
+            o->size = 0;
+            break;
         case 'k': o->key = optarg; break;
         case 'i': o->image = optarg; break;
         case 'o': o->output = optarg; break;
@@ -145,16 +183,25 @@ static int cmd_init(struct sim_options *o)
     size_t len;
     int rc;
 
-    if (!o->flash || !o->key || !o->image)
-        return usage_error("device init needs --flash, -k and --image");
-    if (key_load(&key, o->key, KEY_ANY) < 0 || image_load(o->image, &image, &len) < 0)
+    if (!o->flash || !o->key)
+        return usage_error("device init needs --flash and -k");
+    if (key_load(&key, o->key, KEY_ANY) < 0)
         return 1;
+    image = NULL;
+    len = 0;
+    if (o->image != NULL && image_load(o->image, &image, &len) < 0) {
+        key_wipe(&key);
+        return 1;
+    }
     rc = simdev_create(o->flash, key.pub, image, (uint32_t)len);
     key_wipe(&key);
     free(image);
-    if (rc == 0)
+    if (rc == 0 && o->image != NULL)
         printf("%s: device made, %s in the primary slot (%zu bytes)\n", o->flash, o->image,
                len);
+    else if (rc == 0)
+        printf("%s: device made without an application (the bootloader stays in "
+               "recovery)\n", o->flash);
     return rc < 0 ? 1 : 0;
 }
 
@@ -242,6 +289,22 @@ static int cmd_status(struct simdev *dev)
     return 0;
 }
 
+static int cmd_recover(const struct sim_options *o)
+{
+    struct simrecover_options r = {
+        .flash = o->flash,
+        .server = o->server,
+        .tty = o->tty,
+        .apn = o->apn ? o->apn : "internet",
+        .timeout_s = o->timeout_s ? o->timeout_s : 300,
+        .verbose = o->verbose,
+    };
+
+    if (!o->flash || !o->server)
+        return usage_error("device recover needs --flash FILE and --server HOST:PORT");
+    return simrecover_run(&r);
+}
+
 static int cmd_device(int argc, char **argv)
 {
     struct sim_options o = {0};
@@ -253,6 +316,8 @@ static int cmd_device(int argc, char **argv)
         return usage_error("bad option");
     if (strcmp(verb, "init") == 0)
         return cmd_init(&o);
+    if (strcmp(verb, "recover") == 0)
+        return cmd_recover(&o);
     if (!o.flash)
         return usage_error("device commands need --flash FILE");
     if (strcmp(verb, "stage") == 0 && optind != argc - 1)
@@ -349,10 +414,13 @@ static int cmd_run(int argc, char **argv)
         {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
         {"backoff", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
-        {"verbose", no_argument, NULL, 'v'},
+        {"verbose", no_argument, NULL, 'v'},      {"modem", required_argument, NULL, 'm'},
+        {"device", required_argument, NULL, 'd'}, {"apn", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     struct fleet_options o = {.timeout_s = 300, .window = 4};
+    struct modemrun_options m = {.apn = "internet"};
+    int fleet_only = 0;
     unsigned seed_hi;
     int opt, has_seed = 0;
 
@@ -364,6 +432,9 @@ static int cmd_run(int argc, char **argv)
         case 'S': o.simdir = optarg; break;
         case 's': o.server = optarg; break;
         case 'v': o.verbose = 1; break;
+        case 'm': m.tty = optarg; break;
+        case 'd': m.device = optarg; break;
+        case 'a': m.apn = optarg; break;
         case 'p': bad = parse_unsigned("--parallel", optarg, 1, 1000000, &o.parallel); break;
         case 'f': bad = parse_probability("--flaky", optarg, &o.flaky); break;
         case 'P': bad = parse_probability("--power-cuts", optarg, &o.power_cuts); break;
@@ -380,11 +451,26 @@ static int cmd_run(int argc, char **argv)
         }
         if (bad)
             return 2;
+        fleet_only |= strchr("pfPRr", opt) != NULL;
     }
     if (optind != argc)
         return usage_error("run takes no arguments beside its options");
     if (!o.simdir)
         return usage_error("run needs --simdir SIMDIR");
+    if (m.tty != NULL) {
+        if (fleet_only)
+            return usage_error("--modem runs one device: no --parallel, --flaky, "
+                               "--power-cuts, --rate or --seed");
+        m.simdir = o.simdir;
+        m.server = o.server;
+        m.timeout_s = o.timeout_s;
+        m.window = o.window;
+        m.backoff_ms = o.backoff_ms;
+        m.verbose = o.verbose;
+        return modemrun_run(&m);
+    }
+    if (m.device != NULL)
+        return usage_error("--device goes with --modem");
     if (!has_seed)
         o.seed = seed_default();
     return fleet_run(&o);
