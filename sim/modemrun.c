@@ -167,14 +167,13 @@ static int device_finish(struct modemrun *r)
     }
     simdev_version_str(version, &hdr.version);
     say(r, "up to date: runs %s, verified", version);
-    printf("figures: boots %u, installs %u, reverts %u, connections %u, failed %u, "
-           "data bytes %u, PWRKEY presses %u, %.1f s\n",
+    printf("figures: devices=1 ok=1 failed=0 seconds=%.2f data_bytes=%u boots=%u installs=%u "
+           "reverts=%u connections=%u failed_connections=%u power_key_presses=%u\n",
+           run_ms(r) / 1000.0, (unsigned)(r->data_before + r->app.agent.bytes_received),
            (unsigned)r->boots, (unsigned)r->installs, (unsigned)r->reverts,
            (unsigned)(r->connects_before + r->link.connects),
            (unsigned)(r->failures_before + r->link.failures),
-           (unsigned)(r->data_before + r->app.agent.bytes_received),
-           (unsigned)r->modem.key_presses,
-           run_ms(r) / 1000.0);
+           (unsigned)r->modem.key_presses);
     return 0;
 }
 
@@ -211,8 +210,8 @@ static int run_loop(struct modemrun *r)
                 return 1;
             continue;
         }
-        if (r->app.agent.up_to_date > 0)
-            return device_finish(r);
+        if (r->app.agent.up_to_date > 0 && !r->app.agent.connected)
+            return device_finish(r); /* NOTHING, and every report acknowledged */
         progress(r, now);
         if (simmodem_run(&r->modem, now, fota_link_wake_at(&r->link)) < 0)
             return 1;

@@ -6,9 +6,11 @@
 #   power     power cuts at random flash operations (downloads, installs)
 #   kill      fotad killed with SIGKILL mid-update and started again
 #   tampered  a tampered image is downloaded, refused and reported
+#   modem     through the SIM800C driver and fota-sim800, with faults;
+#             the recovery loader through it too
 #   demo      the README's quick start, scripts/demo.sh
 if(TARGET fotad AND TARGET proto_client)
-  foreach(t fleet flaky power kill tampered)
+  foreach(t fleet flaky power kill tampered modem)
     add_test(NAME e2e_${t}
       COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_e2e_${t}.sh
               $<TARGET_FILE_DIR:fota-sim> $<TARGET_FILE_DIR:proto_client>)
