@@ -229,7 +229,7 @@ dd if="$dir/fota-app.img" of="$dir/flash.bin" bs=1024 \
 
 echo
 echo "Flash: text + data (the .bin), or the signed image for an application;"
-echo "area: the bootloader's link region, or the slot's largest image."
+echo "area: the bootloader's link region, the recovery area, or the slot's largest image."
 awk 'BEGIN { printf "%-7s %-14s %7s %6s %6s %7s %7s %6s\n",
                     "board", "image", "text", "data", "bss", "flash", "area", "use" }
      { printf "%-7s %-14s %7d %6d %6d %7d %7d %5.1f%%\n",
