@@ -223,26 +223,6 @@ static int cmd_stage(struct simdev *dev, const char *path)
     return 0;
 }
 
-static int cmd_boot(struct simdev *dev)
-{
-    struct fota_boot_result res;
-    char line[128], version[32];
-    int err = fota_boot_go(&dev->boot, &res);
-
-    if (err < 0) {
-        fprintf(stderr, "fota-sim: bootloader failed: %s\n", fota_strerror(err));
-        return 1;
-    }
-    simdev_record_str(line, &res.record);
-    if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
-        printf("reset: %s: staying in the bootloader\n", line);
-        return 3;
-    }
-    simdev_version_str(version, &res.image.version);
-    printf("reset: %s -> running %s (counter %u) at 0x%08x\n", line, version,
-           (unsigned)res.image.security_counter, (unsigned)res.load_address);
-    return 0;
-}
 
 static int cmd_confirm(struct simdev *dev)
 {
@@ -327,7 +307,7 @@ static int cmd_device(int argc, char **argv)
     if (strcmp(verb, "stage") == 0)
         rc = cmd_stage(&dev, argv[optind]);
     else if (strcmp(verb, "boot") == 0)
-        rc = cmd_boot(&dev);
+        rc = simdev_reset(&dev);
     else if (strcmp(verb, "confirm") == 0)
         rc = cmd_confirm(&dev);
     else if (strcmp(verb, "status") == 0)

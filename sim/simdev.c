@@ -244,6 +244,27 @@ void simdev_record_str(char *out, const struct fota_boot_record *rec)
              detail ? fota_strerror(rec->error) : "");
 }
 
+int simdev_reset(struct simdev *dev)
+{
+    struct fota_boot_result res;
+    char line[128], version[32];
+    int err = fota_boot_go(&dev->boot, &res);
+
+    if (err < 0) {
+        fprintf(stderr, "fota-sim: bootloader failed: %s\n", fota_strerror(err));
+        return 1;
+    }
+    simdev_record_str(line, &res.record);
+    if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
+        printf("reset: %s: staying in the bootloader\n", line);
+        return 3;
+    }
+    simdev_version_str(version, &res.image.version);
+    printf("reset: %s -> running %s (counter %u) at 0x%08x\n", line, version,
+           (unsigned)res.image.security_counter, (unsigned)res.load_address);
+    return 0;
+}
+
 int simdev_power_on(struct simdev *dev, struct fota_boot_result *res, int *confirmed,
                     const char **stage)
 {

@@ -52,6 +52,11 @@ int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SI
 int simdev_open(struct simdev *dev, const char *path);
 void simdev_close(struct simdev *dev);
 
+/* A reset: the bootloader core decides, and one line says what it did.
+ * Returns 0 when an image runs, 3 when the bootloader stays (no valid
+ * image), 1 on a flash error (printed). */
+int simdev_reset(struct simdev *dev);
+
 /* Power on, as the device lives it: the bootloader core decides (res says
  * what it did); when it starts an image on trial, the image confirms itself
  * (*confirmed set to 1, else 0), as the demo application does once it runs.

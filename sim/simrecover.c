@@ -103,27 +103,6 @@ static const struct fota_transport *recover_transport(struct recover *r)
     return &r->tcp_ops;
 }
 
-/* The reset after the download: what the bootloader core does with it. */
-static int recover_boot(struct recover *r)
-{
-    struct fota_boot_result res;
-    char line[128], version[32];
-    int err = fota_boot_go(&r->dev.boot, &res);
-
-    if (err < 0) {
-        fprintf(stderr, "fota-sim: bootloader failed: %s\n", fota_strerror(err));
-        return 1;
-    }
-    simdev_record_str(line, &res.record);
-    if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
-        printf("reset: %s: staying in the bootloader\n", line);
-        return 1;
-    }
-    simdev_version_str(version, &res.image.version);
-    printf("reset: %s -> running %s\n", line, version);
-    return 0;
-}
-
 int simrecover_run(const struct simrecover_options *o)
 {
     struct recover *r = calloc(1, sizeof(*r));
@@ -148,7 +127,7 @@ int simrecover_run(const struct simrecover_options *o)
         };
         t = recover_transport(r);
         if (t != NULL && fota_iap_init(&r->iap, &r->cfg) == 0 && recover_download(r, t) == 0)
-            rc = recover_boot(r);
+            rc = simdev_reset(&r->dev) == 0 ? 0 : 1;
         if (t != NULL)
             t->close(t->ctx);
         simmodem_close(&r->modem);
