@@ -156,6 +156,12 @@ static void retry(struct fota_modem *m, int err)
 {
     uint8_t s = m->step;
 
+    if (s == FOTA_MODEM_ST_CIPMUX && err != FOTA_E_TIMEOUT) {
+        /* Single-connection mode is the power-on default: a modem that
+         * refuses to have it set again has it. */
+        advance(m);
+        return;
+    }
     if (++m->tries < steps[s].tries) {
         m->next_at = m->now + steps[s].delay * 100u;
         return;
