@@ -19,40 +19,31 @@
 #include <string.h>
 
 #include "agent_internal.h"
+#include "clock_util.h"
 #include "fota/agent.h"
 #include "fota/bytes.h"
 #include "fota/error.h"
 
-/* ---- small helpers ---- */
-
-static int due(uint32_t now, uint32_t t)
-{
-    return (int32_t)(now - t) >= 0;
-}
-
-static uint32_t or_default(uint32_t v, uint32_t def)
-{
-    return v ? v : def;
-}
+/* ---- timeouts ---- */
 
 uint32_t fota_agent_answer_timeout(const struct fota_agent *a)
 {
-    return or_default(a->cfg->answer_timeout_ms, FOTA_AGENT_ANSWER_TIMEOUT_MS);
+    return fota_or_default(a->cfg->answer_timeout_ms, FOTA_AGENT_ANSWER_TIMEOUT_MS);
 }
 
 static uint32_t backoff_min(const struct fota_agent *a)
 {
-    return or_default(a->cfg->backoff_min_ms, FOTA_AGENT_BACKOFF_MIN_MS);
+    return fota_or_default(a->cfg->backoff_min_ms, FOTA_AGENT_BACKOFF_MIN_MS);
 }
 
 static uint32_t backoff_max(const struct fota_agent *a)
 {
-    return or_default(a->cfg->backoff_max_ms, FOTA_AGENT_BACKOFF_MAX_MS);
+    return fota_or_default(a->cfg->backoff_max_ms, FOTA_AGENT_BACKOFF_MAX_MS);
 }
 
 uint32_t fota_agent_poll_ms(const struct fota_agent *a, uint32_t seconds)
 {
-    uint32_t s = or_default(seconds, or_default(a->cfg->poll_interval_s,
+    uint32_t s = fota_or_default(seconds, fota_or_default(a->cfg->poll_interval_s,
                                                 FOTA_AGENT_POLL_INTERVAL_S));
 
     return s > FOTA_AGENT_WAIT_MAX_MS / 1000u ? FOTA_AGENT_WAIT_MAX_MS : s * 1000u;
@@ -316,7 +307,7 @@ static int connected_step(struct fota_agent *a)
     }
     if (a->tx_len > 0)
         return FOTA_AGENT_SEND;
-    if (due(a->now, a->deadline)) {
+    if (fota_due(a->now, a->deadline)) {
         fota_agent_fail(a, FOTA_E_TIMEOUT, FOTA_PROTO_E_TIMEOUT);
         return fota_agent_step(a, a->now);
     }
@@ -326,14 +317,14 @@ static int connected_step(struct fota_agent *a)
 
 static int st_idle(struct fota_agent *a)
 {
-    if (a->state == FOTA_AGENT_ST_IDLE && !due(a->now, a->wake_at))
+    if (a->state == FOTA_AGENT_ST_IDLE && !fota_due(a->now, a->wake_at))
         return FOTA_AGENT_IDLE;
     return session_start(a);
 }
 
 static int st_connecting(struct fota_agent *a)
 {
-    if (!due(a->now, a->deadline)) {
+    if (!fota_due(a->now, a->deadline)) {
         a->wake_at = a->deadline;
         return FOTA_AGENT_WAIT;
     }

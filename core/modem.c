@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "clock_util.h"
 #include "fota/error.h"
 #include "modem_internal.h"
 
@@ -43,24 +44,14 @@ static const struct {
     [FOTA_MODEM_ST_CIFSR] = {"+CIFSR", 3, 10},
 };
 
-static int due(uint32_t now, uint32_t t)
-{
-    return (int32_t)(now - t) >= 0;
-}
-
-static uint32_t or_default(uint32_t v, uint32_t def)
-{
-    return v ? v : def;
-}
-
 uint32_t fota_modem_command_timeout(const struct fota_modem *m)
 {
-    return or_default(m->cfg->command_timeout_ms, FOTA_MODEM_COMMAND_TIMEOUT_MS);
+    return fota_or_default(m->cfg->command_timeout_ms, FOTA_MODEM_COMMAND_TIMEOUT_MS);
 }
 
 uint32_t fota_modem_connect_timeout(const struct fota_modem *m)
 {
-    return or_default(m->cfg->connect_timeout_ms, FOTA_MODEM_CONNECT_TIMEOUT_MS);
+    return fota_or_default(m->cfg->connect_timeout_ms, FOTA_MODEM_CONNECT_TIMEOUT_MS);
 }
 
 static uint32_t timeout_of(const struct fota_modem *m, uint8_t cmd)
@@ -117,7 +108,7 @@ static void press(struct fota_modem *m)
     ops->power_key(ops->ctx, 1);
     m->power_resets++;
     m->step = FOTA_MODEM_ST_PRESS;
-    m->next_at = m->now + or_default(m->cfg->power_press_ms, FOTA_MODEM_POWER_PRESS_MS);
+    m->next_at = m->now + fota_or_default(m->cfg->power_press_ms, FOTA_MODEM_POWER_PRESS_MS);
 }
 
 /* The modem does not answer: reset it with the power key, unless it did not
@@ -324,7 +315,7 @@ static int can_read(const struct fota_modem *m)
     if (m->rx_len >= m->cfg->rx_size)
         return 0;
     if (m->conn == FOTA_MODEM_CONN_OPEN)
-        return m->rx_due || due(m->now, m->rx_poll_at);
+        return m->rx_due || fota_due(m->now, m->rx_poll_at);
     return m->conn == FOTA_MODEM_CONN_ENDED && m->rx_due;
 }
 
@@ -341,7 +332,7 @@ static void next(struct fota_modem *m)
     case FOTA_MODEM_ST_PRESS:
         ops->power_key(ops->ctx, 0);
         m->step = FOTA_MODEM_ST_BOOT;
-        m->next_at = m->now + or_default(m->cfg->power_wait_ms, FOTA_MODEM_POWER_WAIT_MS);
+        m->next_at = m->now + fota_or_default(m->cfg->power_wait_ms, FOTA_MODEM_POWER_WAIT_MS);
         return;
     case FOTA_MODEM_ST_BOOT:
         m->step = FOTA_MODEM_ST_AT;
@@ -386,9 +377,9 @@ static void run(struct fota_modem *m)
     flush(m);
     if (m->cmd == FOTA_MODEM_ST_CIPSEND && m->phase == FOTA_MODEM_SEND_DATA)
         send_data(m);
-    if (m->cmd != 0 && due(m->now, m->deadline))
+    if (m->cmd != 0 && fota_due(m->now, m->deadline))
         timeout(m);
-    if (m->cmd == 0 && due(m->now, m->next_at))
+    if (m->cmd == 0 && fota_due(m->now, m->next_at))
         next(m);
 }
 
