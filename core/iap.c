@@ -2,9 +2,11 @@
  * The recovery download over the original loader's protocol (fota/iap.h).
  *
  *   HEAD  --"0;"--> SIZE --quiet--> answer "0", HEAD (chunk 1 expected)
+ *   SIZE, the size known: the same digits again end it at once (the line
+ *         was sent again; chunk 1 may follow in the same read)
  *   HEAD  --"<n>;"--> DATA (n the expected chunk: written; n - 1: a copy,
  *                           dropped) --all bytes--> answer "<n>", HEAD
- *   after the last chunk is answered: DONE
+ *   every chunk written and the last answer sent: DONE
  */
 #include "fota/iap.h"
 
@@ -12,7 +14,7 @@
 
 #include "fota/error.h"
 
-enum { IAP_HEAD, IAP_SIZE, IAP_DATA, IAP_LAST, IAP_DONE };
+enum { IAP_HEAD, IAP_SIZE, IAP_DATA };
 enum { CONN_CLOSED, CONN_OPENING, CONN_OPEN };
 
 /* Digits of a number below 2^32. */
@@ -39,6 +41,7 @@ void fota_iap_restart(struct fota_iap *iap)
     iap->size = 0;
     iap->chunk = 1;
     iap->written = 0;
+    iap->complete = 0;
     iap->erased_to = 0; /* the slot is written again from its start */
     iap->answer_len = iap->answer_sent = 0;
     iap->last_rx = iap->now;
@@ -100,7 +103,8 @@ static int head_done(struct fota_iap *iap)
         iap->state = IAP_SIZE;
         return 0;
     }
-    if (iap->size == 0 || k == 0 || (k != iap->chunk && k + 1u != iap->chunk))
+    if (iap->size == 0 || k == 0 || k > chunk_count(iap) ||
+        (k != iap->chunk && k + 1u != iap->chunk))
         return FOTA_E_PROTO;
     iap->skip = k != iap->chunk;
     iap->chunk_len = chunk_len(iap, k);
@@ -140,11 +144,31 @@ static int data_done(struct fota_iap *iap)
             return err;
         iap->written += iap->chunk_len;
         iap->chunk++;
-        if (n == chunk_count(iap))
-            iap->state = IAP_LAST;
+        iap->complete = n == chunk_count(iap);
     }
     answer_set(iap, n);
     return 0;
+}
+
+static int size_done(struct fota_iap *iap);
+
+/* Whether head holds the known size's digits, all of them. */
+static int head_is_size(const struct fota_iap *iap)
+{
+    char digits[IAP_DIGITS_MAX];
+    uint8_t k = 0;
+    uint32_t v = iap->size;
+
+    do {
+        digits[k++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    if (k != iap->head_len)
+        return 0;
+    for (uint8_t i = 0; i < k; i++)
+        if (iap->head[i] != digits[k - 1u - i])
+            return 0;
+    return 1;
 }
 
 /* Takes one byte outside DATA. */
@@ -154,6 +178,8 @@ static int head_byte(struct fota_iap *iap, uint8_t b)
         if (iap->head_len == IAP_DIGITS_MAX)
             return FOTA_E_PROTO;
         iap->head[iap->head_len++] = (char)b;
+        if (iap->state == IAP_SIZE && iap->size != 0 && head_is_size(iap))
+            return size_done(iap);
         return 0;
     }
     if (b == ';' && iap->state == IAP_HEAD)
@@ -178,10 +204,8 @@ int fota_iap_input(struct fota_iap *iap, const uint8_t *data, size_t len, uint32
             i += take - 1u;
             if (iap->have == iap->chunk_len)
                 err = data_done(iap);
-        } else if (iap->state == IAP_HEAD || iap->state == IAP_SIZE) {
-            err = head_byte(iap, data[i]);
         } else {
-            err = FOTA_E_PROTO; /* nothing comes after the last chunk */
+            err = head_byte(iap, data[i]);
         }
     }
     return err;
@@ -211,9 +235,10 @@ int fota_iap_step(struct fota_iap *iap, uint32_t now_ms)
     iap->now = now_ms;
     if (iap->state == IAP_SIZE && now_ms - iap->last_rx >= FOTA_IAP_QUIET_MS)
         return size_done(iap);
-    if (iap->state == IAP_LAST && iap->answer_sent == iap->answer_len)
-        iap->state = IAP_DONE;
-    return iap->state == IAP_DONE ? FOTA_IAP_DONE : 0;
+    return iap->complete && iap->state == IAP_HEAD && iap->head_len == 0 &&
+                   iap->answer_sent == iap->answer_len
+               ? FOTA_IAP_DONE
+               : 0;
 }
 
 void fota_iap_output(const struct fota_iap *iap, const uint8_t **data, size_t *len)

@@ -12,10 +12,11 @@
  * (FOTA_BOOT_ACTION_RECOVERED). The protocol carries no check of its own:
  * the signature is the check.
  *
- * The size line has no terminator: it ends when no byte follows for
- * FOTA_IAP_QUIET_MS (the server sends nothing more before the answer). A
- * message sent again because an answer was lost is answered again and not
- * written twice. Push-fed like the agent, with the same transport
+ * The size line has no terminator: the first one ends when no byte follows
+ * for FOTA_IAP_QUIET_MS (the server sends nothing more before the answer);
+ * once the size is known, a line sent again ends with its digits (chunk 1
+ * may follow at once). A message sent again because an answer was lost or
+ * late is answered again and not written twice, the last chunk's too. Push-fed like the agent, with the same transport
  * (fota/transport.h); fota_iap_poll() drives a whole download over one.
  */
 #ifndef FOTA_IAP_H
@@ -59,6 +60,7 @@ struct fota_iap {
     uint32_t have;          /* bytes of it received */
     uint8_t skip;           /* it is a copy of the last one: drop it */
     uint32_t written;       /* bytes of the image in flash */
+    uint8_t complete;       /* every chunk is written */
     uint32_t erased_to;     /* slot offset up to which pages are erased */
     char answer[12];
     uint8_t answer_len, answer_sent;

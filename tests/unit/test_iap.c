@@ -175,6 +175,60 @@ static void test_size_line_again(void **state)
     rig_free(r);
 }
 
+/* The server sent the size line again (our "0" was late) and chunk 1 right
+ * after it, all in one read: the copy ends with its digits. */
+static void test_size_line_again_then_chunk(void **state)
+{
+    struct rig *r = rig_new();
+    uint8_t *img = image_make(2000);
+    uint8_t msg[16 + FOTA_IAP_CHUNK + 16];
+    size_t k;
+
+    (void)state;
+    assert_int_equal(feed(r, (const uint8_t *)"0;2000", 6, 0), 0);
+    assert_int_equal(quiet(r), 0);
+    memcpy(msg, "0;2000", 6);
+    k = 6 + message(msg + 6, img, 2000, 1);
+    assert_int_equal(feed(r, msg, k, 0), 0);
+    take_answer(r);
+    assert_int_equal(feed(r, msg + 6, message(msg + 6, img, 2000, 2), 0), 0);
+    take_answer(r);
+    assert_int_equal(fota_iap_step(&r->iap, r->now), FOTA_IAP_DONE);
+    /* the copy's "0" gave way to "1" before it went out */
+    assert_string_equal(r->answers, "0 1 2 ");
+    assert_memory_equal(r->flash.mem + (SLOT_ADDR - geo.base), img, 2000);
+    free(img);
+    rig_free(r);
+}
+
+/* The last chunk sent again after the download is complete (its answer
+ * was lost): answered again, not written again; a chunk past the end is
+ * not the protocol. */
+static void test_last_chunk_again(void **state)
+{
+    struct rig *r = rig_new();
+    uint8_t *img = image_make(1500);
+    uint8_t msg[FOTA_IAP_CHUNK + 16];
+    uint64_t ops;
+
+    (void)state;
+    assert_int_equal(feed(r, (const uint8_t *)"0;1500", 6, 0), 0);
+    assert_int_equal(quiet(r), 0);
+    assert_int_equal(feed(r, msg, message(msg, img, 1500, 1), 0), 0);
+    take_answer(r);
+    assert_int_equal(feed(r, msg, message(msg, img, 1500, 2), 0), 0);
+    ops = r->flash.ops;
+    assert_int_equal(fota_iap_step(&r->iap, r->now), 0); /* "2" not sent yet */
+    assert_int_equal(feed(r, msg, message(msg, img, 1500, 2), 7), 0);
+    take_answer(r);
+    assert_int_equal(fota_iap_step(&r->iap, r->now), FOTA_IAP_DONE);
+    assert_string_equal(r->answers, "0 1 2 ");
+    assert_int_equal(r->flash.ops, ops);
+    assert_int_equal(feed(r, (const uint8_t *)"3;", 2, 0), FOTA_E_PROTO);
+    free(img);
+    rig_free(r);
+}
+
 static int stream_result(const char *text, size_t len)
 {
     struct rig *r = rig_new();
@@ -221,6 +275,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_downloads),
         cmocka_unit_test(test_size_line_again),
+        cmocka_unit_test(test_size_line_again_then_chunk),
+        cmocka_unit_test(test_last_chunk_again),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_out_of_order),
     };
