@@ -288,7 +288,8 @@ static int session_start(struct fota_agent *a)
     a->reset_after = 0;
     a->busy = 0;
     a->state = FOTA_AGENT_ST_CONNECTING;
-    a->deadline = a->now + fota_agent_answer_timeout(a);
+    a->deadline = a->now + fota_or_default(a->cfg->connect_timeout_ms,
+                                           fota_agent_answer_timeout(a));
     a->wake_at = a->deadline;
     return FOTA_AGENT_CONNECT;
 }

@@ -112,6 +112,9 @@ struct fota_agent_config {
     uint32_t record_every;
 
     uint32_t answer_timeout_ms; /* 0: FOTA_AGENT_ANSWER_TIMEOUT_MS */
+    uint32_t connect_timeout_ms; /* for the connection to open; 0: the answer
+                                  * timeout. A modem's bring-up takes minutes
+                                  * (FOTA_MODEM_OPEN_MAX_MS) */
     uint32_t backoff_min_ms;    /* 0: FOTA_AGENT_BACKOFF_MIN_MS */
     uint32_t backoff_max_ms;    /* 0: FOTA_AGENT_BACKOFF_MAX_MS */
     uint32_t poll_interval_s;   /* when NOTHING says 0; 0: FOTA_AGENT_POLL_INTERVAL_S */

@@ -650,6 +650,32 @@ static void test_answer_timeout(void **state)
     assert_int_equal(used, 0);
 }
 
+/* connect_timeout_ms: a connection may take longer to open than an answer
+ * to come (a modem's bring-up), and only the opening gets that time. */
+static void test_connect_timeout(void **state)
+{
+    uint32_t start = dev.now;
+
+    (void)state;
+    dev.cfg.connect_timeout_ms = 300000;
+    assert_int_equal(fota_agent_step(&dev.agent, start), FOTA_AGENT_CONNECT);
+    assert_int_equal(fota_agent_step(&dev.agent, start), FOTA_AGENT_WAIT);
+    assert_int_equal(fota_agent_wake_at(&dev.agent), start + 300000);
+    assert_int_equal(fota_agent_step(&dev.agent, start + 299999), FOTA_AGENT_WAIT);
+    fota_agent_connected(&dev.agent);
+    /* open: the CHALLENGE is due within the answer timeout */
+    assert_int_equal(fota_agent_step(&dev.agent, start + 299999), FOTA_AGENT_WAIT);
+    assert_int_equal(fota_agent_wake_at(&dev.agent), start + 299999 + 30000);
+    fota_agent_disconnected(&dev.agent);
+    assert_int_equal(fota_agent_step(&dev.agent, start + 300000), FOTA_AGENT_IDLE);
+    /* and a connection that never opens is given up at the connect timeout */
+    assert_int_equal(fota_agent_step(&dev.agent, fota_agent_wake_at(&dev.agent)),
+                     FOTA_AGENT_CONNECT);
+    start = fota_agent_wake_at(&dev.agent) - 300000;
+    assert_int_equal(fota_agent_step(&dev.agent, start + 300000), FOTA_AGENT_CLOSE);
+    assert_int_equal(dev.agent.last_error, FOTA_E_TIMEOUT);
+}
+
 /* A corrupted DATA frame: the agent sends ERROR BAD_CRC and closes without
  * writing anything for it; the next session resumes where it stood. */
 static void test_malformed_frame(void **state)
@@ -923,6 +949,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nothing_idle, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_server_error_backoff, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_answer_timeout, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_connect_timeout, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_malformed_frame, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_garbage_no_flash_write, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_unexpected_frames, world_small, world_close),
