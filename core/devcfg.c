@@ -44,11 +44,26 @@ static int id_valid(const char *id)
     return 1;
 }
 
+/* A text the modem's AT commands can quote: NUL-terminated in its field,
+ * printable, no '"'; at least min characters, from lowest up. */
+static int quotable(const char *field, size_t size, int min, char lowest)
+{
+    int n = text_len(field, size);
+
+    if (n < min)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (field[i] < lowest || field[i] > 0x7E || field[i] == '"')
+            return 0;
+    return 1;
+}
+
 static int devcfg_valid(const struct fota_devcfg *c)
 {
-    return id_valid(c->id) && text_len(c->host, sizeof(c->host)) > 0 && c->port != 0 &&
-           text_len(c->apn, sizeof(c->apn)) >= 0 && text_len(c->user, sizeof(c->user)) >= 0 &&
-           text_len(c->password, sizeof(c->password)) >= 0;
+    return id_valid(c->id) && quotable(c->host, sizeof(c->host), 1, 0x21) && c->port != 0 &&
+           quotable(c->apn, sizeof(c->apn), 0, 0x20) &&
+           quotable(c->user, sizeof(c->user), 0, 0x20) &&
+           quotable(c->password, sizeof(c->password), 0, 0x20);
 }
 
 /* Copies a text field, NUL-padding it. */

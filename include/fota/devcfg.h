@@ -50,7 +50,8 @@ struct fota_devcfg {
  * flash), FOTA_E_FORMAT (another version or size), FOTA_E_CRC, or
  * FOTA_E_HEADER (a field out of range: an id that is empty, too long or has
  * a character outside 0x21..0x7E, a text without NUL, an empty host, port
- * 0). len must be at least FOTA_DEVCFG_SIZE (FOTA_E_TRUNCATED). */
+ * 0, a host with a character outside 0x21..0x7E, an APN, user or password
+ * with one outside 0x20..0x7E, a '"' in any: the modem quotes them). len must be at least FOTA_DEVCFG_SIZE (FOTA_E_TRUNCATED). */
 int fota_devcfg_parse(struct fota_devcfg *cfg, const uint8_t *buf, size_t len);
 
 /* Encodes cfg into out (FOTA_DEVCFG_SIZE bytes). Returns 0, or

@@ -54,10 +54,14 @@ expect 1 "long APN" "$FOTA" devcfg -p dev-7.conf -o cfg3.bin \
     --apn "$(printf '%070d' 0)"
 has "at most 63 characters" "long APN message"
 ok
+expect 1 "a quote in the APN" "$FOTA" devcfg -p dev-7.conf -o cfg3.bin --apn 'a"b'
+has "apn: character 2 .0x22. is not allowed" "quote message"
+[ ! -e cfg3.bin ] || fail "record written with a quote in the APN"
+ok
 printf 'XXXX' | dd of=cfg.bin bs=1 seek=0 conv=notrunc 2>/dev/null
 expect 1 "show a broken record" "$FOTA" devcfg --show cfg.bin
 has "cfg.bin: not a device configuration record" "broken record message"
 ok
 expect 2 "missing -o" "$FOTA" devcfg -p dev-7.conf
 ok
-echo "admin_devcfg: record layout, secret, overrides and 5 refusals checked"
+echo "admin_devcfg: record layout, secret, overrides and 6 refusals checked"

@@ -118,6 +118,11 @@ static void test_reader_rules(void **state)
         {148, 64, 'x'}, /* an APN without its NUL */
         {212, 32, 'u'}, /* a user without its NUL */
         {244, 32, 'p'}, /* a password without its NUL */
+        {82, 1, '"'},   /* a quote in the host (AT+CIPSTART quotes it) */
+        {82, 1, ' '},   /* a space in the host */
+        {149, 1, '"'},  /* a quote in the APN (AT+CSTT quotes it) */
+        {213, 1, '\n'}, /* a control character in the user */
+        {245, 1, 0x80}, /* a byte above 0x7E in the password */
     };
     struct fota_devcfg good = sample(), out;
     uint8_t rec[FOTA_DEVCFG_SIZE];

@@ -48,9 +48,19 @@ struct devcfg_opts {
     int force;
 };
 
-/* Copies text into a field of size bytes; -1 when it does not fit. */
+/* Copies text into a field of size bytes; -1 when it does not fit, or has
+ * a character the modem's AT commands cannot quote. */
 static int field_set(char *field, size_t size, const char *text, const char *what)
 {
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        if (c < 0x20 || c > 0x7E || c == '"') {
+            tool_error("%s: character %zu (0x%02x) is not allowed: printable ASCII without "
+                       "'\"' only", what, i + 1, c);
+            return -1;
+        }
+    }
     if (strlen(text) >= size) {
         tool_error("%s '%s' is too long: at most %zu characters", what, text, size - 1);
         return -1;
