@@ -110,7 +110,6 @@ void fota_agent_download_verify(struct fota_agent *a);
 int fota_agent_record_progress(struct fota_agent *a);
 /* REPORTED seq. */
 void fota_agent_reported(struct fota_agent *a, uint32_t seq);
-int fota_agent_reports_outstanding(const struct fota_agent *a);
 
 /* ---- core/agent_report.c ---- */
 

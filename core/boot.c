@@ -18,9 +18,9 @@
 const struct fota_boot_layout fota_boot_layout_stm32f103ze = {
     .state_addr = 0x08004000u,
     .primary_addr = 0x08005000u,
-    .primary_pages = 119u,
-    .secondary_addr = 0x08040800u,
-    .secondary_pages = 118u,
+    .primary_pages = 115u,
+    .secondary_addr = 0x0803E800u,
+    .secondary_pages = 114u,
 };
 
 /* ---- configuration ---- */

@@ -14,7 +14,7 @@
 #define OFF_SECRET 48u
 #define OFF_HOST 80u
 #define OFF_PORT 144u
-#define OFF_RECOVERY_PORT 146u
+#define OFF_RESERVED 146u
 #define OFF_APN 148u
 #define OFF_USER 212u
 #define OFF_PASSWORD 244u
@@ -86,7 +86,7 @@ int fota_devcfg_write(uint8_t out[FOTA_DEVCFG_SIZE], const struct fota_devcfg *c
     memcpy(out + OFF_SECRET, cfg->secret, FOTA_DEVCFG_SECRET_SIZE);
     text_put(out + OFF_HOST, cfg->host, FOTA_DEVCFG_HOST_FIELD);
     fota_store16_le(out + OFF_PORT, cfg->port);
-    fota_store16_le(out + OFF_RECOVERY_PORT, cfg->recovery_port);
+    fota_store16_le(out + OFF_RESERVED, 0);
     text_put(out + OFF_APN, cfg->apn, FOTA_DEVCFG_APN_FIELD);
     text_put(out + OFF_USER, cfg->user, FOTA_DEVCFG_LOGIN_FIELD);
     text_put(out + OFF_PASSWORD, cfg->password, FOTA_DEVCFG_LOGIN_FIELD);
@@ -109,7 +109,6 @@ int fota_devcfg_parse(struct fota_devcfg *cfg, const uint8_t *buf, size_t len)
     memcpy(cfg->secret, buf + OFF_SECRET, sizeof(cfg->secret));
     memcpy(cfg->host, buf + OFF_HOST, sizeof(cfg->host));
     cfg->port = fota_load16_le(buf + OFF_PORT);
-    cfg->recovery_port = fota_load16_le(buf + OFF_RECOVERY_PORT);
     memcpy(cfg->apn, buf + OFF_APN, sizeof(cfg->apn));
     memcpy(cfg->user, buf + OFF_USER, sizeof(cfg->user));
     memcpy(cfg->password, buf + OFF_PASSWORD, sizeof(cfg->password));

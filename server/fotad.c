@@ -46,19 +46,6 @@
 #define ACCEPT_PAUSE_MS 100u
 #define ACCEPTS_PER_EVENT 64
 
-/* What the log says of the legacy image beside its size. */
-static const char *legacy_image_note(int was_signed, int whole, int verified)
-{
-    if (!was_signed)
-        return "";
-    if (whole)
-        return verified ? " (a verified signed image, served whole)"
-                        : " (a signed image, served whole; no public key in the store to "
-                          "verify it)";
-    return verified ? " (payload of a verified signed image)"
-                    : " (payload of a signed image; no public key in the store to verify it)";
-}
-
 /* ---- settings ----------------------------------------------------------- */
 
 struct fotad_config {
@@ -66,7 +53,6 @@ struct fotad_config {
     char listen[ADDR_TEXT_MAX];         /* "" none */
     char legacy_listen[ADDR_TEXT_MAX];  /* "" none */
     char legacy_image[PATH_MAX];
-    int legacy_whole;                   /* serve a signed image whole, not its payload */
     char log_file[PATH_MAX];
     uint64_t hello_ms;
     uint64_t idle_ms;
@@ -145,7 +131,7 @@ static int set_addr(char *dst, const char *value, char *err, size_t errlen)
     return 0;
 }
 
-enum setting_kind { SET_ADDR, SET_PATH, SET_SECONDS, SET_LEVEL, SET_MAX_CONNS, SET_POLL, SET_SERVE };
+enum setting_kind { SET_ADDR, SET_PATH, SET_SECONDS, SET_LEVEL, SET_MAX_CONNS, SET_POLL };
 
 /* Every setting, by its config-file key (the flag is --key with '-'). */
 static const struct setting {
@@ -156,7 +142,6 @@ static const struct setting {
     {"listen", SET_ADDR, offsetof(struct fotad_config, listen)},
     {"legacy_listen", SET_ADDR, offsetof(struct fotad_config, legacy_listen)},
     {"legacy_image", SET_PATH, offsetof(struct fotad_config, legacy_image)},
-    {"legacy_serve", SET_SERVE, offsetof(struct fotad_config, legacy_whole)},
     {"log_file", SET_PATH, offsetof(struct fotad_config, log_file)},
     {"hello_timeout", SET_SECONDS, offsetof(struct fotad_config, hello_ms)},
     {"idle_timeout", SET_SECONDS, offsetof(struct fotad_config, idle_ms)},
@@ -211,13 +196,6 @@ static int config_set(struct fotad_config *c, const char *key, const char *value
             return -1;
         }
         *(uint32_t *)(void *)field = (uint32_t)v;
-        return 0;
-    case SET_SERVE:
-        if (strcmp(value, "payload") != 0 && strcmp(value, "image") != 0) {
-            snprintf(err, errlen, "'%s' is not payload or image", value);
-            return -1;
-        }
-        *(int *)(void *)field = strcmp(value, "image") == 0;
         return 0;
     case SET_LEVEL:
         if (log_level_parse(value, (enum log_level *)(void *)field) != 0) {
@@ -307,9 +285,6 @@ static void usage(FILE *out)
           "      --legacy-listen HOST:PORT  also serve the original loader's protocol\n"
           "      --legacy-image FILE    the image it serves (.bin, or a signed image:\n"
           "                             its payload)\n"
-          "      --legacy-serve WHAT    of a signed image: payload (default; the\n"
-          "                             original loader runs it as it comes) or image\n"
-          "                             (whole: fota's recovery loader checks it)\n"
           "      --legacy-timeout S     seconds before sending a message again (default 1);\n"
           "                             a legacy device silent for idle_timeout (and at\n"
           "                             least 3 such periods) is given up\n"
@@ -320,7 +295,7 @@ static void usage(FILE *out)
           "\n"
           "Settings file: one 'key = value' per line, '#' comments; keys: listen,\n"
           "hello_timeout, idle_timeout, max_conns, poll_interval, legacy_listen,\n"
-          "legacy_image, legacy_serve, legacy_timeout, log_file, log_level. Relative paths there are\n"
+          "legacy_image, legacy_timeout, log_file, log_level. Relative paths there are\n"
           "relative to DATADIR. Options given on the command line win.\n"
           "\n"
           "Signals: SIGTERM or SIGINT stores the progress of every connection and exits 0.\n",
@@ -334,7 +309,6 @@ enum {
     OPT_POLL,
     OPT_LEGACY_LISTEN,
     OPT_LEGACY_IMAGE,
-    OPT_LEGACY_SERVE,
     OPT_LEGACY_TIMEOUT,
     OPT_LOG,
     OPT_LOG_LEVEL,
@@ -351,7 +325,6 @@ static const struct option long_options[] = {
     {"poll-interval", required_argument, NULL, OPT_POLL},
     {"legacy-listen", required_argument, NULL, OPT_LEGACY_LISTEN},
     {"legacy-image", required_argument, NULL, OPT_LEGACY_IMAGE},
-    {"legacy-serve", required_argument, NULL, OPT_LEGACY_SERVE},
     {"legacy-timeout", required_argument, NULL, OPT_LEGACY_TIMEOUT},
     {"log", required_argument, NULL, OPT_LOG},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -371,7 +344,6 @@ static const char *flag_key(int opt)
     case OPT_POLL: return "poll_interval";
     case OPT_LEGACY_LISTEN: return "legacy_listen";
     case OPT_LEGACY_IMAGE: return "legacy_image";
-    case OPT_LEGACY_SERVE: return "legacy_serve";
     case OPT_LEGACY_TIMEOUT: return "legacy_timeout";
     case OPT_LOG: return "log_file";
     case OPT_LOG_LEVEL: return "log_level";
@@ -674,13 +646,15 @@ int main(int argc, char **argv)
             goto out;
         }
         if (legacy_image_load(cfg.legacy_image, ss.has_public_key ? ss.public_key : NULL,
-                              cfg.legacy_whole, &legacy_image, &legacy_size, &was_signed, msg,
+                              &legacy_image, &legacy_size, &was_signed, msg,
                               sizeof(msg)) != 0) {
             log_error(NULL, "legacy image: %s", msg);
             goto out;
         }
         log_info(NULL, "legacy image %s: %zu bytes%s", cfg.legacy_image, legacy_size,
-                 legacy_image_note(was_signed, cfg.legacy_whole, ss.has_public_key));
+                 !was_signed ? "" : ss.has_public_key ? " (payload of a verified signed image)"
+                                                      : " (payload of a signed image; no "
+                                                        "public key in the store to verify it)");
     }
 
     loop = loop_create((int)cfg.max_conns + FD_RESERVE, msg, sizeof(msg));

@@ -379,8 +379,8 @@ static int read_whole(const char *path, uint8_t **data, size_t *size, char *err,
     return rc == 0 ? 0 : -1;
 }
 
-int legacy_image_load(const char *path, const uint8_t *pub, int whole, uint8_t **data,
-                      size_t *size, int *was_signed, char *err, size_t errlen)
+int legacy_image_load(const char *path, const uint8_t *pub, uint8_t **data, size_t *size,
+                      int *was_signed, char *err, size_t errlen)
 {
     struct fota_image_header hdr;
     uint8_t *file;
@@ -425,11 +425,6 @@ int legacy_image_load(const char *path, const uint8_t *pub, int whole, uint8_t *
         free(file);
         return -1;
     }
-    *was_signed = 1;
-    *data = file;
-    *size = len;
-    if (whole)
-        return 0; /* len fits: read_whole checked */
     if (hdr.payload_size > LEGACY_MAX_IMAGE) {
         snprintf(err, errlen, "%s: payload too large for the legacy protocol (%u bytes)", path,
                  (unsigned)hdr.payload_size);
@@ -437,6 +432,8 @@ int legacy_image_load(const char *path, const uint8_t *pub, int whole, uint8_t *
         return -1;
     }
     memmove(file, file + hdr.header_size, hdr.payload_size);
+    *data = file;
     *size = hdr.payload_size;
+    *was_signed = 1;
     return 0;
 }

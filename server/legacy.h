@@ -58,11 +58,10 @@ void legacy_destroy(struct legacy *lg);
 
 /* Reads the image served by the legacy listener from path (a file named by
  * the operator). A raw .bin is served as it is; a signed fota image is
- * checked first (its signature when pub is not NULL, else its digest), then
- * unwrapped to its payload, or served whole when whole is set (for fota's
- * recovery loader, which checks it again). *data is malloc'd (free() it).
+ * unwrapped to its payload, after its signature is checked when pub is not
+ * NULL (else only its header and size). *data is malloc'd (free() it).
  * Returns 0, or -1 with a sentence in err (errlen bytes). */
-int legacy_image_load(const char *path, const uint8_t *pub, int whole, uint8_t **data,
-                      size_t *size, int *was_signed, char *err, size_t errlen);
+int legacy_image_load(const char *path, const uint8_t *pub, uint8_t **data, size_t *size,
+                      int *was_signed, char *err, size_t errlen);
 
 #endif

@@ -212,10 +212,8 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
         err = simdev_power_on(&d->dev, &res, &confirmed, &stage);
         if (err == 0 || strcmp(stage, "bootloader") != 0)
             boot_event(f, d, &res); /* the bootloader's part is done */
-        if (err == 0 && res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
-            dev_fail(f, d, "no valid image: the bootloader stays in recovery");
-            return;
-        }
+        if (err == 0 && res.record.action == FOTA_BOOT_ACTION_RECOVERY)
+            say(f, d, "no valid image: the recovery loader runs the agent");
         if (confirmed)
             say(f, d, "the new image runs and confirms itself");
         if (err == 0) {

@@ -9,12 +9,14 @@
  *   power on -> bootloader (fota_boot_go: boot, install, revert...) ->
  *   the application starts: confirms itself when it runs on trial, starts
  *   the agent -> sessions with the server -> RESET: back to the bootloader
+ *   (no valid image at power on: the recovery loader runs the agent)
  *
  * A device is done when a session ends with the server's NOTHING (it runs
  * the image assigned to it) and every report acknowledged, and its primary
  * slot verifies with the bootloader's key. It has failed when it refused
- * the offered image (reported and acknowledged), when the bootloader finds
- * no valid image, or when the timeout passes first.
+ * the offered image (reported and acknowledged), when its primary does not
+ * verify once the server has nothing more for it, or when the timeout
+ * passes first.
  *
  * Faults, from a seeded generator: --flaky P cuts the connection at a
  * received or sent frame with probability P, either between two frames or

@@ -7,8 +7,6 @@
  *   fota-sim device boot --flash FILE
  *   fota-sim device confirm --flash FILE
  *   fota-sim device status --flash FILE
- *   fota-sim device recover --flash FILE --server HOST:PORT [--modem TTYPATH]
- *                [--apn APN] [--timeout S] [-v]
  *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
  *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
  *                [--power-cuts P] [--timeout S] [--seed N] [--window N]
@@ -32,7 +30,6 @@
 #include "modemrun.h"
 #include "simdev.h"
 #include "simfw.h"
-#include "simrecover.h"
 #include "simprov.h"
 #include "util.h"
 
@@ -54,11 +51,7 @@ static const char usage_text[] =
     "      the running image confirms itself\n"
     "  device status --flash FILE\n"
     "      the bootloader state, the last record and the images in both slots\n"
-    "  device recover --flash FILE --server HOST:PORT [--modem TTYPATH]\n"
-    "      [--apn APN] [--timeout S] [-v]\n"
-    "      the recovery loader: fetch a signed image from fotad's legacy listener\n"
-    "      (--legacy-serve image) into the secondary slot, over TCP or through the\n"
-    "      modem on TTYPATH, then reset: the bootloader checks and installs it\n"
+
     "  provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]\n"
     "      make N devices (sim-0001 ...) in the server's store and as simulated\n"
     "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
@@ -97,11 +90,6 @@ struct sim_options {
     const char *image;
     const char *output;
     const char *version;
-    const char *server;
-    const char *tty;
-    const char *apn;
-    unsigned timeout_s;
-    int verbose;
     uint32_t size;
     uint32_t load_address;
 };
@@ -118,29 +106,14 @@ static int options_parse(struct sim_options *o, int argc, char **argv)
         {"flash", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'k'},
         {"image", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
         {"version", required_argument, NULL, 'V'}, {"size", required_argument, NULL, 's'},
-        {"load-address", required_argument, NULL, 'a'}, {"server", required_argument, NULL, 'S'},
-        {"modem", required_argument, NULL, 'm'}, {"apn", required_argument, NULL, 'A'},
-        {"timeout", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
+        {"load-address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
     };
     int opt;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "f:k:i:o:V:s:a:v", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "f:k:i:o:V:s:a:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f': o->flash = optarg; break;
-        case 'S': o->server = optarg; break;
-        case 'm': o->tty = optarg; break;
-        case 'A': o->apn = optarg; break;
-        case 'v': o->verbose = 1; break;
-        case 't':
-            if (tool_parse_u32(optarg, &o->size) < 0 || o->size == 0 || o->size > 86400) {
-                fprintf(stderr, "fota-sim: --timeout: '%s' is not 1..86400 seconds\n", optarg);
-                return -1;
-            }
-            o->timeout_s = o->size;
-            o->size = 0;
-            break;
         case 'k': o->key = optarg; break;
         case 'i': o->image = optarg; break;
         case 'o': o->output = optarg; break;
@@ -269,22 +242,6 @@ static int cmd_status(struct simdev *dev)
     return 0;
 }
 
-static int cmd_recover(const struct sim_options *o)
-{
-    struct simrecover_options r = {
-        .flash = o->flash,
-        .server = o->server,
-        .tty = o->tty,
-        .apn = o->apn ? o->apn : "internet",
-        .timeout_s = o->timeout_s ? o->timeout_s : 300,
-        .verbose = o->verbose,
-    };
-
-    if (!o->flash || !o->server)
-        return usage_error("device recover needs --flash FILE and --server HOST:PORT");
-    return simrecover_run(&r);
-}
-
 static int cmd_device(int argc, char **argv)
 {
     struct sim_options o = {0};
@@ -296,8 +253,6 @@ static int cmd_device(int argc, char **argv)
         return usage_error("bad option");
     if (strcmp(verb, "init") == 0)
         return cmd_init(&o);
-    if (strcmp(verb, "recover") == 0)
-        return cmd_recover(&o);
     if (!o.flash)
         return usage_error("device commands need --flash FILE");
     if (strcmp(verb, "stage") == 0 && optind != argc - 1)

@@ -130,12 +130,11 @@ static int device_start(struct modemrun *r)
 
     r->boots++;
     err = simdev_power_on(&r->dev, &res, &confirmed, &stage);
-    if (err == 0 && res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
-        say(r, "no valid image: the bootloader stays in recovery");
-        return -1;
-    }
-    if (err == 0) {
+    if (err == 0 && res.record.action == FOTA_BOOT_ACTION_RECOVERY)
+        say(r, "no valid image: the recovery loader runs the agent");
+    else if (err == 0)
         boot_say(r, &res, confirmed);
+    if (err == 0) {
         stage = "starting the agent";
         err = simdev_app_start(&r->dev, &r->app, r->id, r->prov.secret, r->o->window,
                                r->o->backoff_ms);
@@ -210,7 +209,8 @@ static int run_loop(struct modemrun *r)
                 return 1;
             continue;
         }
-        if (r->app.agent.up_to_date > 0 && !r->app.agent.connected)
+        if (r->app.agent.up_to_date > 0 && !r->app.agent.connected &&
+            !fota_agent_reports_outstanding(&r->app.agent))
             return device_finish(r); /* NOTHING, and every report acknowledged */
         progress(r, now);
         if (simmodem_run(&r->modem, now, fota_link_wake_at(&r->link)) < 0)

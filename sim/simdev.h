@@ -60,9 +60,10 @@ int simdev_reset(struct simdev *dev);
 /* Power on, as the device lives it: the bootloader core decides (res says
  * what it did); when it starts an image on trial, the image confirms itself
  * (*confirmed set to 1, else 0), as the demo application does once it runs.
- * With res->record.action FOTA_BOOT_ACTION_RECOVERY nothing runs. Returns 0,
- * or a fota_err with *stage naming the step that failed ("bootloader",
- * "reading the boot state", "confirming"). */
+ * With res->record.action FOTA_BOOT_ACTION_RECOVERY no image runs: the
+ * device's recovery loader runs the same agent as the application does
+ * (simdev_app_start). Returns 0, or a fota_err with *stage naming the step
+ * that failed ("bootloader", "reading the boot state", "confirming"). */
 int simdev_power_on(struct simdev *dev, struct fota_boot_result *res, int *confirmed,
                     const char **stage);
 

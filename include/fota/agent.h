@@ -246,4 +246,8 @@ void fota_agent_output(struct fota_agent *agent, const uint8_t **data, size_t *l
 /* n bytes of the output were written to the connection. */
 void fota_agent_sent(struct fota_agent *agent, size_t n);
 
+/* Whether a report is waiting for the server's REPORTED (for a port that
+ * wants to know a session ended with everything said). */
+int fota_agent_reports_outstanding(const struct fota_agent *agent);
+
 #endif

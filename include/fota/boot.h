@@ -41,10 +41,10 @@ struct fota_boot_layout {
 };
 
 /* STM32F103ZE (256 pages of 2 KiB at 0x08000000): bootloader pages 0-7,
- * state pages 8-9 (0x08004000), primary pages 10-128 (0x08005000), secondary
- * pages 129-246 (0x08040800); pages 247-254 are left to the port's recovery
+ * state pages 8-9 (0x08004000), primary pages 10-124 (0x08005000), secondary
+ * pages 125-238 (0x0803E800); pages 239-254 are left to the port's recovery
  * loader and page 255 to the download agent (its progress log). Images up
- * to 118 pages. */
+ * to 114 pages. */
 extern const struct fota_boot_layout fota_boot_layout_stm32f103ze;
 
 struct fota_boot_config {

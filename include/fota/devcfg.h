@@ -15,7 +15,7 @@
  *    48  32  the device's secret (HMAC-SHA256 key shared with the server)
  *    80  64  server host: a name or a dotted IPv4 address
  *   144   2  server port (the fota protocol)
- *   146   2  recovery port (fotad's legacy listener); 0: none
+ *   146   2  reserved: written 0, ignored
  *   148  64  APN
  *   212  32  APN user name
  *   244  32  APN password
@@ -40,7 +40,6 @@ struct fota_devcfg {
     uint8_t secret[FOTA_DEVCFG_SECRET_SIZE];
     char host[FOTA_DEVCFG_HOST_FIELD];
     uint16_t port;
-    uint16_t recovery_port;
     char apn[FOTA_DEVCFG_APN_FIELD];
     char user[FOTA_DEVCFG_LOGIN_FIELD];
     char password[FOTA_DEVCFG_LOGIN_FIELD];

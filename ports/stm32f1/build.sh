@@ -7,7 +7,7 @@
 #
 #   fota-boot.elf, .bin      STM32F103ZE bootloader: flash at 0x08000000
 #   fota-recovery.elf, .bin  the recovery loader (recovery_main.c): flash at
-#                            0x0807B800; the bootloader starts it when no
+#                            0x08077800; the bootloader starts it when no
 #                            slot holds a valid image
 #   fota-app.elf, .bin       the demo application, linked at 0x08005200
 #   fota-app.img             the application signed: flash at 0x08005000
@@ -96,14 +96,14 @@ board() {
     case $1 in
     f103ze)
         page=2048 flash_size=524288 ram=65536 sysclk=72000000
-        boot_area=14336 slot=0x08005000 slot_pages=118 min_stack=0x2000
-        recovery=0x0807B800 recovery_area=16384 ram_flags=
+        boot_area=14336 slot=0x08005000 slot_pages=114 min_stack=0x2000
+        recovery=0x08077800 recovery_area=32768 ram_flags=
         dir=$out ;;
     f100)
         page=1024 flash_size=131072 ram=8192 sysclk=24000000
         boot_area=15360 slot=0x08004800 slot_pages=54 min_stack=0x1000
         # 8 KiB of RAM: smaller frames and rings.
-        ram_flags="-DAPP_DATA_CHUNK=256u -DAPP_LINK_BUF=128u -DDEVICE_MODEM_RX_SIZE=256u
+        ram_flags="-DDEVICE_DATA_CHUNK=256u -DDEVICE_LINK_BUF=128u -DDEVICE_MODEM_RX_SIZE=256u
             -DDEVICE_MODEM_TX_SIZE=128u -DMODEM_UART_RX_SIZE=256u -DMODEM_UART_TX_SIZE=256u"
         dir=$out/qemu ;;
     *) die "unknown board $1" ;;
@@ -201,7 +201,7 @@ app_image() {
 # recovery_image: the recovery loader, in its own area.
 recovery_image() {
     compile "$bobj/recovery_main.o" "$port/recovery_main.c"
-    link fota-recovery "$recovery" $recovery_area "$bobj/recovery_main.o"
+    link fota-recovery "$recovery" $recovery_area "$bobj/recovery_main.o" "$obj/key.o"
     size_row "$board_name" fota-recovery fota-recovery.bin $recovery_area
 }
 

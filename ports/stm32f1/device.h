@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "fota/boot.h"
 #include "fota/devcfg.h"
 #include "fota/modem.h"
 
@@ -28,6 +29,13 @@ struct device_modem {
     uint8_t tx[DEVICE_MODEM_TX_SIZE];
 };
 
+/* The key images are signed with (`fota pubkey --c` writes its definition,
+ * which the build compiles into every image that checks one). */
+extern const uint8_t fota_public_key[FOTA_ED25519_PUBLIC_KEY_SIZE];
+
+/* "WHAT ok" or "WHAT <why>" on the console. */
+void device_result(const char *what, int err);
+
 /* Reads the configuration page into cfg. Returns 0, or a fota_err after
  * printing why on the console (no page: FOTA_E_MAGIC). */
 int device_config_read(struct fota_devcfg *cfg);
@@ -38,6 +46,13 @@ int device_modem_start(struct device_modem *dm, const struct fota_devcfg *cfg, u
 
 /* Feeds the driver what USART3 received and runs it at now_ms. */
 void device_modem_pump(struct device_modem *dm, uint32_t now_ms);
+
+/* The download agent over the SIM800C, as the application and the recovery
+ * loader run it: the device dev->id with its secret, the server from dev;
+ * a progress line on the console now and then; the watchdog fed. Ends with
+ * a reset when an image is verified and pending; returns only when it
+ * cannot start (said on the console). */
+void device_agent_run(const struct fota_boot_config *boot, const struct fota_devcfg *dev);
 
 /* Sleeps until the next interrupt (the 1 ms tick at the latest). */
 void device_idle(void);

@@ -1,96 +1,42 @@
 /*
  * The recovery loader, fota-recovery: a program of its own in the recovery
- * area (0x0807B800 on the STM32F103ZE), flashed once like the bootloader.
- * The bootloader starts it when neither slot holds a valid image. It does
- * what the original IAP loader did: brings the SIM800C up, fetches an image
- * over the original loader's protocol (fota/iap.h) from the server's
- * recovery port (fotad --legacy-listen ... --legacy-serve image: the signed
- * image, whole) into the secondary slot, and resets. The bootloader then
- * verifies the signature and installs the image (RECOVERED), or refuses it
- * and starts this again. The server and APN come from the configuration
- * page; it writes nothing but the secondary slot.
+ * area (0x08077800 on the STM32F103ZE, 32 KiB), flashed once like the
+ * bootloader and never updated over the air. The bootloader starts it when
+ * neither slot holds a valid image. Like the original IAP loader it brings
+ * the SIM800C up and downloads an application, but with the fota protocol
+ * and the same agent as the application (device.c): the device
+ * authenticates, the server sends the image assigned to it, the download
+ * resumes after a cut or a reset, and the image is verified (and verified
+ * again by the bootloader) before the reset that installs it. It writes
+ * the secondary slot and the agent's progress page, nothing else.
  */
 #include <stdint.h>
 
 #include "clock.h"
 #include "device.h"
 #include "flash.h"
-#include "fota/error.h"
-#include "fota/iap.h"
+#include "fota/boot.h"
 #include "layout.h"
 #include "uart.h"
 
-static struct device_modem modem;
-static uint8_t chunk[FOTA_IAP_CHUNK];
-
-/* Nothing to download from: wait for a debugger. */
-static void __attribute__((noreturn)) recovery_halt(const char *why)
-{
-    uart_puts("fota recovery: ");
-    uart_puts(why);
-    uart_puts("; flash an image and reset\n");
-    for (;;)
-        device_idle();
-}
-
-/* A line per tenth of the image. */
-static void recovery_progress(const struct fota_iap *iap, uint32_t *shown)
-{
-    if (iap->size == 0 || iap->written < *shown + iap->size / 10u)
-        return;
-    *shown = iap->written;
-    uart_puts("fota recovery: ");
-    uart_put_uint((uint32_t)((uint64_t)iap->written * 100u / iap->size));
-    uart_puts("%\n");
-}
-
 int main(void)
 {
-    const struct fota_iap_config cfg = {
+    const struct fota_boot_config boot = {
         .flash = &stm32f1_flash,
-        .slot_addr = stm32f1_layout->secondary_addr,
-        .slot_size = stm32f1_layout->secondary_pages * STM32F1_PAGE_SIZE,
-        .chunk_buf = chunk,
+        .layout = *stm32f1_layout,
+        .public_key = fota_public_key,
     };
     struct fota_devcfg dev;
-    struct fota_iap iap;
-    uint32_t shown = 0;
-    int rc;
 
     /* The bootloader jumps here with interrupts masked. */
     __asm volatile("cpsie i" ::: "memory");
     clock_init();
     clock_tick_start();
     uart_init();
-    uart_puts("fota recovery\n");
-    if (device_config_read(&dev) < 0)
-        recovery_halt("no configuration");
-    if (dev.recovery_port == 0)
-        recovery_halt("no recovery port in the configuration");
-    if (device_modem_start(&modem, &dev, dev.recovery_port) < 0 ||
-        fota_iap_init(&iap, &cfg) < 0)
-        recovery_halt("bad configuration");
-    uart_puts("fota recovery: downloading from ");
-    uart_puts(dev.host);
-    uart_puts(":");
-    uart_put_uint(dev.recovery_port);
-    uart_puts("\n");
-    for (;;) {
-        uint32_t now = clock_ms();
-
-        device_modem_pump(&modem, now);
-        rc = fota_iap_poll(&iap, &modem.transport, now);
-        if (rc == FOTA_IAP_DONE) {
-            uart_puts("fota recovery: image received, resetting\n");
-            device_reset();
-        }
-        if (rc < 0) {
-            uart_puts("fota recovery: flash error: ");
-            uart_puts(fota_strerror(rc));
-            uart_puts(", starting again\n");
-            fota_iap_restart(&iap);
-        }
-        recovery_progress(&iap, &shown);
+    uart_puts("fota recovery: no valid application, downloading one\n");
+    if (device_config_read(&dev) == 0)
+        device_agent_run(&boot, &dev);
+    uart_puts("fota recovery: cannot download; flash an image and reset\n");
+    for (;;)
         device_idle();
-    }
 }

@@ -11,9 +11,10 @@
 #      bootloader, the image in the primary slot and a configuration record
 #      from `fota devcfg`): the bootloader verifies the image and jumps; the
 #      application prints its version, passes its self-test, confirms
-#      itself, reads its configuration and starts the download agent over
-#      the modem driver (QEMU raises no USART transmit interrupt, so nothing
-#      reaches a modem: the agent's start is what is checked);
+#      itself, reads its configuration, starts the download agent over the
+#      modem driver and runs its main loop (QEMU raises no USART transmit
+#      interrupt, so nothing reaches a modem: the loop's first progress
+#      line is what is checked);
 #   2. the same flash with one payload byte of the image changed: the
 #      bootloader refuses it with "digest mismatch" and never jumps;
 #   3. the application signed with security counter 1: it boots (the boot
@@ -88,7 +89,7 @@ ticks() {
 "$fota" devcfg -p qemu-1.conf -o devcfg.bin --apn internet >/dev/null
 cp "$fw/flash.bin" good.bin
 dd if=devcfg.bin of=good.bin bs=1 seek=$((0x3C00)) conv=notrunc 2>/dev/null
-run good good.bin "^agent: "
+run good good.bin "^fota: [0-9]* bytes received"
 stop
 tr -d '\r' < good.log > good.txt
 cat good.txt
@@ -102,6 +103,7 @@ has good.txt "^fota demo app v$version$" "the application's version"
 has good.txt "^self-test: ok" "the application's self-test"
 has good.txt "^confirm: ok" "the application's confirm"
 has good.txt "^agent: ok" "the download agent's start (configuration read, modem driver up)"
+has good.txt "^fota: 0 bytes received, 0 connections" "the main loop (modem, link, agent) running"
 [ "$(grep -c "fota demo app" good.txt)" -eq 1 ] || fail "the application started twice"
 ok
 

@@ -7,7 +7,7 @@
 #   kill      fotad killed with SIGKILL mid-update and started again
 #   tampered  a tampered image is downloaded, refused and reported
 #   modem     through the SIM800C driver and fota-sim800, with faults;
-#             the recovery loader through it too
+#             a device without an image recovered through it
 #   demo      the README's quick start, scripts/demo.sh
 if(TARGET fotad AND TARGET proto_client)
   foreach(t fleet flaky power kill tampered modem)

@@ -12,8 +12,8 @@ admin_keys
 SECRET=$(conf_value dev-7.conf secret)
 
 expect 0 "devcfg" "$FOTA" devcfg -p dev-7.conf -o cfg.bin --apn cmnet --user u1 \
-    --password pw --recovery-port 7001
-has '^cfg.bin: device dev-7, server fota.example.com:7000, recovery port 7001, APN "cmnet", user "u1", password set$' "devcfg output"
+    --password pw
+has '^cfg.bin: device dev-7, server fota.example.com:7000, APN "cmnet", user "u1", password set$' "devcfg output"
 [ "$(mode_of cfg.bin)" = 600 ] || fail "record mode $(mode_of cfg.bin)"
 ok
 
@@ -31,7 +31,7 @@ def text(a, n):
 assert text(8, 40) == "dev-7"
 assert rec[48:80].hex() == sys.argv[1]
 assert text(80, 64) == "fota.example.com"
-assert struct.unpack("<HH", rec[144:148]) == (7000, 7001)
+assert struct.unpack("<HH", rec[144:148]) == (7000, 0)
 assert text(148, 64) == "cmnet" and text(212, 32) == "u1" and text(244, 32) == "pw"
 assert struct.unpack("<I", rec[276:280])[0] == zlib.crc32(rec[:276])
 PY
@@ -44,7 +44,7 @@ expect 1 "no clobber" "$FOTA" devcfg -p dev-7.conf -o cfg.bin
 has "already exists" "clobber message"
 ok
 expect 0 "--server overrides" "$FOTA" devcfg -p dev-7.conf -o cfg2.bin --server 10.1.2.3:9000
-has "server 10.1.2.3:9000, recovery port 0 \\(none\\)" "override"
+has "server 10.1.2.3:9000, APN \"\"" "override"
 ok
 expect 1 "bad server" "$FOTA" devcfg -p dev-7.conf -o cfg3.bin --server nocolon
 has "server 'nocolon' is not HOST:PORT" "bad server message"

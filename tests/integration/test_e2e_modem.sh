@@ -4,10 +4,10 @@
 # the SIM800C emulator, which carries the TCP connection to fotad over an
 # emulated GPRS link, with faults injected: the first CIPSTART fails, the
 # bearer is lost (+PDP: DEACT) after 9,000 bytes, the server side closes
-# (CLOSED) after 20,000, and harmless URCs arrive at random moments. Then a
-# device without an application runs the recovery loader through the
-# emulator against fotad's legacy listener (--legacy-serve image), and the
-# bootloader installs what it fetched.
+# (CLOSED) after 20,000, and harmless URCs arrive at random moments. Then the
+# device's flash is made again without an image: its recovery loader runs
+# the agent through the emulator over a slower link, and the bootloader
+# installs the image the server assigned.
 set -eu
 . "$(dirname "$0")/e2e_lib.sh"
 EMU=$BIN/fota-sim800
@@ -49,21 +49,25 @@ failed=$(figure failed_connections sim.out)
 ok
 kill "$EMU_PID"
 
-# ---- the recovery loader, through the modem ----
-"$SIM" device init --flash rec.flash -k pub.pem >/dev/null
-launch_fotad legacy legacy.out "^legacy listening on " listen -d data \
-    --legacy-listen 127.0.0.1:0 --legacy-image v2.img --legacy-serve image
-start_emu modem2 --down 20000 --up 10000 --latency 30 --urc-every 500 --seed 8
+# ---- the recovery loader, through the modem, over a slower link ----
+# The device's flash made again without an image: its bootloader finds
+# nothing valid, and its recovery loader runs the agent, which asks the
+# server for the image assigned to it.
+"$SIM" device init --flash sim/sim-0001.flash -k pub.pem >/dev/null
+start_emu modem2 --down 10000 --up 5000 --latency 300 --urc-every 500 --seed 8
+t0=$(now)
 REC_STATUS=0
-timeout 200 "$SIM" device recover --flash rec.flash --server "127.0.0.1:$LEGACY_PORT" \
-    --modem modem2.tty --timeout 150 >recover.out 2>&1 || REC_STATUS=$?
-[ "$REC_STATUS" -eq 0 ] || fail "fota-sim device recover exited $REC_STATUS"
-grep -q "^reset: recovered 2.0.0+0: .* -> running 2.0.0+0" recover.out ||
-    fail "the bootloader did not install the recovered image"
-tail -c +$((SLOT_OFFSET + 1)) rec.flash | head -c "$(wc -c <v2.img)" >rec-slot.bin
-cmp -s rec-slot.bin v2.img || fail "the recovered primary slot is not v2.img"
+timeout 200 "$SIM" run --simdir sim --modem modem2.tty --timeout 150 >recover.out 2>&1 ||
+    REC_STATUS=$?
+REC_TIME=$(seconds_since "$t0")
+[ "$REC_STATUS" -eq 0 ] || fail "fota-sim run --modem exited $REC_STATUS on a device without an image"
+grep -q "no valid image: the recovery loader runs the agent" recover.out ||
+    fail "the recovery loader did not run"
+grep -q "up to date: runs 2.0.0+0, verified" recover.out || fail "not recovered to 2.0.0"
 ok
+check_slots v2.img 1
+check_status 2.0.0 "confirmed 2.0.0" 1
 done_checks "through fota-sim800: updated to 2.0.0 in ${SIM_TIME} s over $conns \
 connections ($failed failed or broken: CONNECT FAIL, +PDP: DEACT, CLOSED), \
-$(figure data_bytes sim.out) data bytes; recovery of $(wc -c <v2.img) bytes over the \
-legacy protocol, installed"
+$(figure data_bytes sim.out) data bytes; a device without an image recovered to 2.0.0 by its \
+recovery loader in ${REC_TIME} s over a 0.6 s round trip"

@@ -3,8 +3,7 @@
 # image's bytes, several at once, whatever their pace: answers dropped (the
 # server sends again after --legacy-timeout), late, split across writes, with
 # CR LF; a device that leaves half way or never answers does not disturb the
-# others. A signed image is served as its payload, or whole with
-# --legacy-serve image.
+# others. A signed image is served as its payload.
 set -eu
 . "$(dirname "$0")/fotad_lib.sh"
 
@@ -94,24 +93,6 @@ done
 ok
 stop_fotad
 [ "$STATUS" = 0 ] || fail "fotad exited $STATUS"
-ok
-
-# ---- --legacy-serve image: the signed image whole, for the recovery loader ----
-start_fotad c -d data --legacy-listen 127.0.0.1:0 --legacy-image assigned.img \
-    --legacy-serve image
-logged "legacy image assigned.img: [0-9]+ bytes \\(a verified signed image, served whole\\)" \
-    c.log "signed image served whole"
-run_client w1
-wait_clients
-[ "$(cat w1.rc)" = 0 ] || { cat w1.err >&2; fail "client w1 exited $(cat w1.rc)"; }
-cmp -s w1.bin assigned.img || fail "client w1 did not get the whole signed image"
-ok
-stop_fotad
-RC=0
-"$FOTAD" -d data --legacy-listen 127.0.0.1:0 --legacy-image assigned.img \
-    --legacy-serve all >serve.out 2>serve.err || RC=$?
-[ "$RC" = 2 ] || [ "$RC" = 1 ] || fail "--legacy-serve all: exit $RC"
-grep -q "'all' is not payload or image" serve.err || fail "serve message: $(cat serve.err)"
 ok
 
 # ---- a damaged signed image is refused at start ----------------------------------

@@ -21,8 +21,3 @@ fota_unit_test(test_agent_resume
 fota_unit_test(test_agent_power
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_agent_power.c ${FOTA_AGENT_TEST_HELPERS}
   LIBS fota_posix PkgConfig::SODIUM)
-
-# The recovery download over the original loader's protocol (core/iap.c).
-fota_unit_test(test_iap
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_iap.c
-  LIBS fota_posix)

@@ -319,10 +319,10 @@ static void test_stm32_layout(void **state)
     (void)state;
     assert_int_equal(l->state_addr, 0x08000000u + 8u * 2048u);
     assert_int_equal(l->primary_addr, 0x08000000u + 10u * 2048u);
-    assert_int_equal(l->secondary_addr, 0x08000000u + 129u * 2048u);
+    assert_int_equal(l->secondary_addr, 0x08000000u + 125u * 2048u);
     assert_int_equal(l->primary_pages, l->secondary_pages + 1u);
-    /* pages 247-254 for the port's recovery loader, 255 for the agent */
-    assert_int_equal(l->secondary_addr + l->secondary_pages * 2048u, 0x08000000u + 247u * 2048u);
+    /* pages 239-254 for the port's recovery loader, 255 for the agent */
+    assert_int_equal(l->secondary_addr + l->secondary_pages * 2048u, 0x08000000u + 239u * 2048u);
     assert_int_equal(fota_posix_flash_open(&stm32, NULL, &fota_posix_flash_stm32f103ze), 0);
     cfg.flash = &stm32.flash;
     assert_int_equal(fota_boot_config_check(&cfg), 0);

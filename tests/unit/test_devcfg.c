@@ -24,7 +24,6 @@ static struct fota_devcfg sample(void)
         c.secret[i] = (uint8_t)(i * 7 + 1);
     strcpy(c.host, "fota.example.com");
     c.port = 7000;
-    c.recovery_port = 7001;
     strcpy(c.apn, "cmnet");
     strcpy(c.user, "gprs");
     strcpy(c.password, "secret");

@@ -20,7 +20,6 @@ enum {
     OPT_PROVISION,
     OPT_OUTPUT,
     OPT_SERVER,
-    OPT_RECOVERY_PORT,
     OPT_APN,
     OPT_USER,
     OPT_PASSWORD,
@@ -32,7 +31,6 @@ static const struct args_option devcfg_options[] = {
     {"provision", 'p', 1, OPT_PROVISION},
     {"output", 'o', 1, OPT_OUTPUT},
     {"server", 0, 1, OPT_SERVER},
-    {"recovery-port", 0, 1, OPT_RECOVERY_PORT},
     {"apn", 0, 1, OPT_APN},
     {"user", 0, 1, OPT_USER},
     {"password", 0, 1, OPT_PASSWORD},
@@ -43,7 +41,7 @@ static const struct args_option devcfg_options[] = {
 };
 
 struct devcfg_opts {
-    const char *provision, *output, *server, *recovery_port, *show;
+    const char *provision, *output, *server, *show;
     const char *apn, *user, *password;
     int force;
 };
@@ -120,8 +118,6 @@ static int devcfg_build(struct fota_devcfg *c, const struct devcfg_opts *o)
         tool_error("%s names no server: give --server HOST:PORT", o->provision);
     else if (field_set(c->id, sizeof(c->id), p.id, "device id") == 0 &&
              server_set(c, o->server ? o->server : p.server, o->provision) == 0 &&
-             (o->recovery_port == NULL ||
-              port_parse(o->recovery_port, "--recovery-port", &c->recovery_port) == 0) &&
              field_set(c->apn, sizeof(c->apn), o->apn, "--apn") == 0 &&
              field_set(c->user, sizeof(c->user), o->user, "--user") == 0 &&
              field_set(c->password, sizeof(c->password), o->password, "--password") == 0)
@@ -132,10 +128,9 @@ static int devcfg_build(struct fota_devcfg *c, const struct devcfg_opts *o)
 
 static void devcfg_print(const char *path, const struct fota_devcfg *c)
 {
-    printf("%s: device %s, server %s:%u, recovery port %u%s, APN \"%s\", user \"%s\", "
+    printf("%s: device %s, server %s:%u, APN \"%s\", user \"%s\", "
            "password %s\n",
-           path, c->id, c->host, (unsigned)c->port, (unsigned)c->recovery_port,
-           c->recovery_port ? "" : " (none)", c->apn, c->user,
+           path, c->id, c->host, (unsigned)c->port, c->apn, c->user,
            c->password[0] ? "set" : "none");
 }
 
@@ -194,7 +189,6 @@ static int devcfg_run(const struct tool_command *cmd, const struct tool_globals 
         case OPT_PROVISION: o.provision = value; break;
         case OPT_OUTPUT: o.output = value; break;
         case OPT_SERVER: o.server = value; break;
-        case OPT_RECOVERY_PORT: o.recovery_port = value; break;
         case OPT_APN: o.apn = value; break;
         case OPT_USER: o.user = value; break;
         case OPT_PASSWORD: o.password = value; break;
@@ -217,8 +211,7 @@ const struct tool_command tool_cmd_devcfg = {
     "devcfg",
     "make a real device's configuration record (server, APN, credentials)",
     "usage: fota devcfg -p PROVISION.conf -o DEVCFG.bin [--apn APN] [--user USER]\n"
-    "                   [--password PWD] [--server HOST:PORT] [--recovery-port N]\n"
-    "                   [--force]\n"
+    "                   [--password PWD] [--server HOST:PORT] [--force]\n"
     "       fota devcfg --show DEVCFG.bin\n"
     "\n"
     "Makes the record a real device reads its settings from (docs/flash-layout.md,\n"
@@ -230,8 +223,7 @@ const struct tool_command tool_cmd_devcfg = {
     "  -p, --provision FILE   the device's provisioning file (required)\n"
     "  -o, --output FILE      where to write the record (required)\n"
     "      --server HOST:PORT the server (default: the provisioning file's)\n"
-    "      --recovery-port N  the port of fotad's legacy listener, which the\n"
-    "                         recovery loader downloads from (default 0: none)\n"
+
     "      --apn APN          the access point name (default empty)\n"
     "      --user USER        the APN user name (default empty)\n"
     "      --password PWD     the APN password (default empty)\n"
