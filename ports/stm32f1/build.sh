@@ -13,8 +13,9 @@
 #   fota-app.img             the application signed: flash at 0x08005000
 #   qemu/                    the same for QEMU's stm32vldiscovery (STM32F100RB):
 #                            fota-boot (timing the checks, boot_bench.c),
-#                            fota-app, fota-app.img, and flash.bin, the whole
-#                            128 KiB flash with both in place
+#                            fota-recovery, fota-app, fota-app.img, and
+#                            flash.bin, the whole 128 KiB flash with all three
+#                            in place
 #
 # all in OUTPUT_DIR. The key: $FOTA_KEY when set, else OUTPUT_DIR/dev-key.pem,
 # made once with `fota keygen` (a development key: keep real keys offline).
@@ -101,7 +102,8 @@ board() {
         dir=$out ;;
     f100)
         page=1024 flash_size=131072 ram=8192 sysclk=24000000
-        boot_area=15360 slot=0x08004800 slot_pages=54 min_stack=0x1000
+        boot_area=15360 slot=0x08004800 slot_pages=41 min_stack=0x1000
+        recovery=0x08019400 recovery_area=26624
         # 8 KiB of RAM: smaller frames and rings.
         ram_flags="-DDEVICE_DATA_CHUNK=256u -DDEVICE_LINK_BUF=128u -DDEVICE_MODEM_RX_SIZE=256u
             -DDEVICE_MODEM_TX_SIZE=128u -DMODEM_UART_RX_SIZE=256u -DMODEM_UART_TX_SIZE=256u"
@@ -216,12 +218,16 @@ app_image
 board f100
 drivers f100
 boot_image fota-boot -DSTM32F1_BOOT_BENCH
+recovery_image
 app_image
 # The whole flash as a fresh device holds it: erased (0xFF) but for the
-# bootloader and the signed application at the start of the primary slot.
+# bootloader, the recovery loader, and the signed application at the start
+# of the primary slot.
 dd if=/dev/zero bs=1024 count=$((flash_size / 1024)) 2>/dev/null |
     tr '\000' '\377' > "$dir/flash.bin"
 dd if="$dir/fota-boot.bin" of="$dir/flash.bin" conv=notrunc 2>/dev/null
+dd if="$dir/fota-recovery.bin" of="$dir/flash.bin" bs=1024 \
+    seek=$(((recovery - 0x08000000) / 1024)) conv=notrunc 2>/dev/null
 dd if="$dir/fota-app.img" of="$dir/flash.bin" bs=1024 \
     seek=$(((slot - 0x08000000) / 1024)) conv=notrunc 2>/dev/null
 

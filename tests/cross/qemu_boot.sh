@@ -16,12 +16,16 @@
 #      interrupt, so nothing reaches a modem: the loop's first progress
 #      line is what is checked);
 #   2. the same flash with one payload byte of the image changed: the
-#      bootloader refuses it with "digest mismatch" and never jumps;
+#      bootloader refuses it with "digest mismatch", never jumps to it, and
+#      starts the recovery loader instead;
 #   3. the application signed with security counter 1: it boots (the boot
 #      path writes nothing), and its confirm, which must store the counter,
 #      fails with "I/O error": QEMU's flash is read-only and its flash
 #      controller is not modelled, and the flash driver reports the write
-#      that did not take instead of pretending.
+#      that did not take instead of pretending;
+#   4. the flash of run 1 with the primary slot's header erased: no valid
+#      image, so the bootloader starts the recovery loader in its own area,
+#      which reads the configuration and starts the download agent.
 #
 # The bootloader built for QEMU times the checks against a loop of known
 # length (ports/stm32f1/boot_bench.c); this prints them as instruction
@@ -130,7 +134,7 @@ printf '%b' "\\0$(printf '%03o' $((byte ^ 0x5A)))" |
 cmp -s "$fw/flash.bin" bad.bin && fail "the byte at $at did not change"
 echo "changed the payload byte at flash offset $at ($byte -> $((byte ^ 0x5A)))"
 
-run bad bad.bin "staying in the bootloader"
+run bad bad.bin "starting the recovery loader"
 sleep 1 # the time it would take to jump and print, had it jumped
 stop
 tr -d '\r' < bad.log > bad.txt
@@ -141,7 +145,7 @@ has bad.txt "^bench: signature check: [0-9]* ticks (success)" \
 has bad.txt "^bench: image verification: [0-9]* ticks (digest mismatch)" \
     "the bench's verification"
 has bad.txt "^fota boot: recovery, primary invalid: digest mismatch$" "the refusal"
-if grep -q "starting\|fota demo app" bad.txt; then
+if grep -q "fota boot: starting v\|fota demo app" bad.txt; then
     fail "the bootloader jumped to a changed image"
 fi
 ok
@@ -160,4 +164,25 @@ has counter1.txt "^confirm: I/O error" "the confirm's flash write on read-only f
 has counter1.txt "^fota: no device configuration at 0x08003C00: no record there" \
     "an unprovisioned device says what is missing"
 
-done_checks "3 QEMU runs (a signed image booted, a changed one refused, a write refused by QEMU's flash)"
+# ---- 4. no valid image: the bootloader starts the recovery loader ----
+
+# The provisioned flash of run 1 with the primary slot's header erased.
+cp good.bin norecovery.bin
+dd if=/dev/zero bs=512 count=1 2>/dev/null | tr '\000' '\377' |
+    dd of=norecovery.bin bs=1 seek="$slot_offset" conv=notrunc 2>/dev/null
+run recovery norecovery.bin "^fota: [0-9]* bytes received"
+stop
+tr -d '\r' < recovery.log > recovery.txt
+cat recovery.txt
+has recovery.txt "^fota boot: recovery, primary invalid: bad magic" "no valid image"
+has recovery.txt "^fota boot: no valid image, starting the recovery loader at 0x08019400" \
+    "the jump to the recovery loader"
+has recovery.txt "^fota recovery: no valid application, downloading one" "the recovery loader runs"
+has recovery.txt "^agent: ok" "the recovery loader's agent (configuration read, modem driver up)"
+if grep -q "fota demo app" recovery.txt; then
+    fail "an application ran without a valid image"
+fi
+ok
+
+done_checks "4 QEMU runs (a signed image booted, a changed one refused, a write refused by \
+QEMU's flash, the recovery loader started when no image is valid)"

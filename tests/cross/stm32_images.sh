@@ -161,7 +161,8 @@ check_image "$f103/fota-boot.elf" 0x08000000 14336 0x20010000
 check_image "$f103/fota-recovery.elf" 0x08077800 32768 0x20010000
 check_image "$f103/fota-app.elf" 0x08005200 232864 0x20010000
 check_image "$f100/fota-boot.elf" 0x08000000 15360 0x20002000
-check_image "$f100/fota-app.elf" 0x08004A00 54688 0x20002000
+check_image "$f100/fota-recovery.elf" 0x08019400 26624 0x20002000
+check_image "$f100/fota-app.elf" 0x08004A00 41376 0x20002000
 
 for elf in "$f103/fota-app.elf" "$f100/fota-app.elf" "$f103/fota-recovery.elf"; do
     check_irq "$elf" 37 USART1_IRQHandler
@@ -173,7 +174,8 @@ check_irq "$f103/fota-boot.elf" 39 Default_Handler
 
 check_signed "$f103/fota-app.img" "$f103/fota-app.bin" "$key" 0x08005200
 check_signed "$f100/fota-app.img" "$f100/fota-app.bin" "$key" 0x08004a00
-for elf in "$f103/fota-boot.elf" "$f103/fota-recovery.elf" "$f100/fota-boot.elf"; do
+for elf in "$f103/fota-boot.elf" "$f103/fota-recovery.elf" "$f100/fota-boot.elf" \
+    "$f100/fota-recovery.elf"; do
     check_key "$elf"
 done
 for map in "$f103"/*.map "$f100"/*.map; do
@@ -185,7 +187,9 @@ cmp -s -n "$(wc -c < "$f100/fota-boot.bin")" "$f100/flash.bin" "$f100/fota-boot.
     fail "qemu/flash.bin does not start with the bootloader"
 cmp -s -i $((0x4800)):0 -n "$(wc -c < "$f100/fota-app.img")" "$f100/flash.bin" \
     "$f100/fota-app.img" || fail "qemu/flash.bin does not hold the image at 0x08004800"
+cmp -s -i $((0x19400)):0 -n "$(wc -c < "$f100/fota-recovery.bin")" "$f100/flash.bin" \
+    "$f100/fota-recovery.bin" || fail "qemu/flash.bin does not hold the recovery loader at 0x08019400"
 [ "$(wc -c < "$f100/flash.bin")" -eq 131072 ] || fail "qemu/flash.bin is not 128 KiB"
 ok
 
-echo "cross-stm32-images: OK, $checks checks passed (5 images, 2 boards)"
+echo "cross-stm32-images: OK, $checks checks passed (6 images, 2 boards)"
