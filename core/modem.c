@@ -5,7 +5,8 @@
  *
  *   (init) AT ... CGATT --connect--> CIPSHUT ... CIFSR, CIPSTART --CONNECT OK--> open
  *   open: CIPSEND when tx_buf holds bytes, CIPRXGET=2 when the modem has
- *         data (or every rx_poll_ms), CIPCLOSE after close()
+ *         data (or every rx_poll_ms) and read() had the last one's bytes,
+ *         CIPCLOSE after close() (and after the CIPSEND of what it left)
  *   a step that fails (ERROR, not ready, no answer) is retried a few times,
  *   then the connect fails and the next one starts over from AT;
  *   AT unanswered FOTA_MODEM_AT_TRIES times, or the connection's commands
@@ -39,6 +40,7 @@ static const struct {
     [FOTA_MODEM_ST_CIPSHUT] = {"+CIPSHUT", 3, 10},
     [FOTA_MODEM_ST_CIPMUX] = {"+CIPMUX=0", 3, 10},
     [FOTA_MODEM_ST_CIPRXGET] = {"+CIPRXGET=1", 3, 10},
+    [FOTA_MODEM_ST_CIPQSEND] = {"+CIPQSEND=1", 3, 10},
     [FOTA_MODEM_ST_CSTT] = {NULL, 3, 10},
     [FOTA_MODEM_ST_CIICR] = {"+CIICR", 3, 10},
     [FOTA_MODEM_ST_CIFSR] = {"+CIFSR", 3, 10},
@@ -79,6 +81,14 @@ void fota_modem_end(struct fota_modem *m, int err)
         return;
     m->conn_err = (int8_t)err;
     m->last_error = err;
+}
+
+void fota_modem_send_failed(struct fota_modem *m, int err)
+{
+    m->tx_len = 0;
+    if (m->conn == FOTA_MODEM_CONN_OPEN) /* not a connect under way after close() */
+        fota_modem_end(m, err);
+    m->close_due = m->tcp;
 }
 
 void fota_modem_lost(struct fota_modem *m, int err)
@@ -147,9 +157,10 @@ static void retry(struct fota_modem *m, int err)
 {
     uint8_t s = m->step;
 
-    if (s == FOTA_MODEM_ST_CIPMUX && err != FOTA_E_TIMEOUT) {
+    if ((s == FOTA_MODEM_ST_CIPMUX || s == FOTA_MODEM_ST_CIPQSEND) && err != FOTA_E_TIMEOUT) {
         /* Single-connection mode is the power-on default: a modem that
-         * refuses to have it set again has it. */
+         * refuses to have it set again has it. A modem without quick send
+         * answers SEND OK, which is taken as well. */
         advance(m);
         return;
     }
@@ -204,9 +215,7 @@ static void timeout(struct fota_modem *m)
         return;
     }
     if (cmd == FOTA_MODEM_ST_CIPSEND) {
-        m->tx_len = 0;
-        fota_modem_end(m, FOTA_E_TIMEOUT);
-        m->close_due = m->tcp;
+        fota_modem_send_failed(m, FOTA_E_TIMEOUT);
     } else if (cmd == FOTA_MODEM_ST_CIPSTART) {
         /* it may still be connecting: CIPCLOSE stops that */
         m->failed_step = cmd;
@@ -310,9 +319,11 @@ static void issue(struct fota_modem *m, uint8_t cmd)
     flush(m);
 }
 
+/* No CIPRXGET=2 while rx_buf is full, nor after one whose bytes read()
+ * has not had yet: hand-outs and reads take turns (fota/modem.h). */
 static int can_read(const struct fota_modem *m)
 {
-    if (m->rx_len >= m->cfg->rx_size)
+    if (m->rx_len >= m->cfg->rx_size || (m->rx_len > 0 && m->rx_turn))
         return 0;
     if (m->conn == FOTA_MODEM_CONN_OPEN)
         return m->rx_due || fota_due(m->now, m->rx_poll_at);
@@ -326,25 +337,23 @@ static void next(struct fota_modem *m)
 
     if (m->step >= FOTA_MODEM_ST_CIPSHUT && m->conn != FOTA_MODEM_CONN_OPENING)
         m->step = FOTA_MODEM_ST_NONE; /* the connect was given up */
-    switch (m->step) {
-    case FOTA_MODEM_ST_NONE:
-        break;
-    case FOTA_MODEM_ST_PRESS:
+    if (m->step == FOTA_MODEM_ST_PRESS) {
         ops->power_key(ops->ctx, 0);
         m->step = FOTA_MODEM_ST_BOOT;
         m->next_at = m->now + fota_or_default(m->cfg->power_wait_ms, FOTA_MODEM_POWER_WAIT_MS);
         return;
-    case FOTA_MODEM_ST_BOOT:
-        m->step = FOTA_MODEM_ST_AT;
-        /* fall through */
-    default:
-        issue(m, m->step);
-        return;
     }
-    if (m->close_due)
-        issue(m, FOTA_MODEM_ST_CIPCLOSE);
-    else if (m->conn == FOTA_MODEM_CONN_OPEN && m->tx_len > 0)
+    if (m->step == FOTA_MODEM_ST_BOOT)
+        m->step = FOTA_MODEM_ST_AT;
+    /* Bytes write() took go out first: after a close() (the CIPCLOSE waits)
+     * and before a new connect's CIPSHUT. Only a connection the modem
+     * still holds has them (every end clears tx_len). */
+    if (m->tx_len > 0)
         issue(m, FOTA_MODEM_ST_CIPSEND);
+    else if (m->step != FOTA_MODEM_ST_NONE)
+        issue(m, m->step);
+    else if (m->close_due)
+        issue(m, FOTA_MODEM_ST_CIPCLOSE);
     else if (can_read(m))
         issue(m, FOTA_MODEM_ST_READ);
     else if (m->conn == FOTA_MODEM_CONN_OPEN && m->rx_len < m->cfg->rx_size)
@@ -353,8 +362,9 @@ static void next(struct fota_modem *m)
         m->next_at = m->now + MODEM_IDLE_MS;
 }
 
-/* After the prompt: the data, then SEND OK within the connect timeout (the
- * modem waits for the server's acknowledgement; the manual gives it 645 s). */
+/* After the prompt: the data, then its result within the connect timeout
+ * (DATA ACCEPT comes at once; SEND OK waits for the server's
+ * acknowledgement, for which the manual gives 645 s). */
 static void send_data(struct fota_modem *m)
 {
     const struct fota_modem_config *cfg = m->cfg;
@@ -368,8 +378,7 @@ static void send_data(struct fota_modem *m)
     if (m->tx_done < m->tx_len)
         return;
     m->phase = FOTA_MODEM_SEND_RESULT;
-    m->deadline = m->now + (m->conn == FOTA_MODEM_CONN_OPEN ? fota_modem_connect_timeout(m)
-                                                            : fota_modem_command_timeout(m));
+    m->deadline = m->now + fota_modem_connect_timeout(m);
 }
 
 static void run(struct fota_modem *m)
@@ -438,6 +447,11 @@ uint32_t fota_modem_wake_at(const struct fota_modem *modem)
     return modem->cmd != 0 ? modem->deadline : modem->next_at;
 }
 
+int fota_modem_idle(const struct fota_modem *modem)
+{
+    return modem->cmd == 0 && modem->tx_len == 0 && !modem->close_due;
+}
+
 /* ---- the transport ---- */
 
 static void t_close(void *ctx)
@@ -447,8 +461,7 @@ static void t_close(void *ctx)
     m->conn = FOTA_MODEM_CONN_IDLE;
     m->rx_head = m->rx_len = 0;
     m->rx_due = 0;
-    if (m->cmd != FOTA_MODEM_ST_CIPSEND) /* once the prompt came, the data must follow */
-        m->tx_len = 0;
+    /* tx_len stays: a connection the modem holds gets it first (next()). */
     if (m->tcp)
         m->close_due = 1;
     m->next_at = m->now;
@@ -494,12 +507,13 @@ static int t_read(void *ctx, uint8_t *buf, size_t len)
     const struct fota_modem_config *cfg = m->cfg;
     uint32_t n = m->rx_len, first;
 
-    if (n == 0) {
-        if (m->conn == FOTA_MODEM_CONN_OPEN ||
-            (m->conn == FOTA_MODEM_CONN_ENDED && (m->rx_due || m->cmd == FOTA_MODEM_ST_READ)))
-            return FOTA_E_AGAIN;
+    if (m->conn != FOTA_MODEM_CONN_OPEN && m->conn != FOTA_MODEM_CONN_ENDED)
         return FOTA_E_IO;
-    }
+    if (m->cmd != 0)
+        return FOTA_E_AGAIN; /* the modem may talk: no flash write now */
+    if (n == 0)
+        return m->conn == FOTA_MODEM_CONN_OPEN || m->rx_due ? FOTA_E_AGAIN : FOTA_E_IO;
+    m->rx_turn = 0;
     if (n > len)
         n = (uint32_t)len;
     first = cfg->rx_size - m->rx_head;

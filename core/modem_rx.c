@@ -68,15 +68,20 @@ static int numbers(const char *s, uint32_t *v, int max)
 /* ---- unsolicited result codes ---- */
 
 /* CLOSED, +PDP: DEACT: the connection is gone. A CIPSEND waiting for its
- * SEND OK will not get it. */
+ * result will not get it. While a connect is under way, a connection the
+ * modem still holds is the one close() left (its bytes were being sent):
+ * the connect goes on. */
 static void closed(struct fota_modem *m)
 {
+    int waiting = m->cmd == FOTA_MODEM_ST_CIPSEND && m->phase == FOTA_MODEM_SEND_RESULT;
+
+    if (m->conn != FOTA_MODEM_CONN_OPENING || !m->tcp)
+        fota_modem_end(m, FOTA_E_IO);
     m->tcp = m->close_due = 0;
-    fota_modem_end(m, FOTA_E_IO);
-    if (m->cmd == FOTA_MODEM_ST_CIPSEND && m->phase == FOTA_MODEM_SEND_RESULT) {
+    if (m->cmd != FOTA_MODEM_ST_CIPSEND || waiting)
         m->tx_len = 0;
+    if (waiting)
         fota_modem_finish(m, 0, FOTA_E_IO);
-    }
 }
 
 /* Returns 1 when the line was one that can come at any time. */
@@ -94,6 +99,7 @@ static int unsolicited(struct fota_modem *m, const char *s)
         closed(m); /* what the modem still holds is read before FOTA_E_IO */
     } else if (after(s, "+PDP: DEACT")) {
         closed(m);
+        fota_modem_end(m, FOTA_E_IO); /* a connect under way too: the bearer is used up */
         m->bearer_up = m->rx_due = 0; /* the next connect starts at CIPSHUT */
     } else if (is(s, "RDY")) {
         /* Booted: after our PWRKEY press, or by itself (its settings and
@@ -207,17 +213,18 @@ static int start_answer(struct fota_modem *m, const char *s)
     return 1;
 }
 
+/* "DATA ACCEPT:<n>" in quick send mode (AT+CIPQSEND=1), "SEND OK" in
+ * normal mode; either is taken in both. */
 static int send_answer(struct fota_modem *m, const char *s)
 {
-    if (is(s, "SEND OK")) {
+    if (is(s, "SEND OK") || after(s, "DATA ACCEPT:")) {
         m->bytes_out += m->tx_len;
+        m->tx_len = 0;
     } else if (is(s, "SEND FAIL") || is_error(s)) {
-        fota_modem_end(m, FOTA_E_IO);
-        m->close_due = m->tcp;
+        fota_modem_send_failed(m, FOTA_E_IO);
     } else {
         return 0;
     }
-    m->tx_len = 0;
     fota_modem_finish(m, 1, 0);
     return 1;
 }
@@ -240,6 +247,7 @@ static int read_answer(struct fota_modem *m, const char *s)
     else if (!is(s, "OK"))
         return 0;
     m->rx_poll_at = m->now + (m->cfg->rx_poll_ms ? m->cfg->rx_poll_ms : FOTA_MODEM_RX_POLL_MS);
+    m->rx_turn = 1;
     fota_modem_finish(m, 1, 0);
     return 1;
 }

@@ -19,15 +19,34 @@
  * the server sent until the driver asks for at most what its buffer holds,
  * so the MCU's UART receive buffer never overflows.
  *
+ * read() hands out bytes only while the modem is quiet: while a command is
+ * in flight (an AT+CIPRXGET=2 whose payload is still arriving, an
+ * AT+CIPSEND waiting for its result, any other) it says FOTA_E_AGAIN. The
+ * reason is the port: whoever reads may write flash before the next read
+ * (fota_link feeds the agent, which writes DATA there), and on the STM32 a
+ * page erase stalls the CPU for 20-40 ms while the USART holds one byte:
+ * anything the modem sent meanwhile would be lost. So commands and
+ * hand-outs take turns: a CIPRXGET=2 that brought bytes is not followed by
+ * the next one until read() had them, and none is issued while rx_buf is
+ * full. An unsolicited line that arrives during an erase may still be lost;
+ * that is recovered from: a lost +CIPRXGET: 1 by the poll every
+ * rx_poll_ms, a lost CLOSED or +PDP: DEACT by the next send on that
+ * connection, which fails (ERROR, SEND FAIL) and ends it.
+ *
+ * Sends use quick send mode where the modem has it (AT+CIPQSEND=1): the
+ * modem answers DATA ACCEPT:<n> once it took the bytes, instead of SEND OK
+ * a network round trip later. Either answer is success in either mode.
+ *
  * What it does, in order (docs/porting.md, "SIM800C driver", has the
  * timeouts and the recovery):
  *
  *   bring-up    AT (until OK), ATE0, AT+CPIN?, AT+CSQ, AT+CREG?, AT+CGATT?;
  *               from the first step(), and again after the modem restarted
- *   each connect  AT+CIPSHUT, AT+CIPMUX=0, AT+CIPRXGET=1, AT+CSTT, AT+CIICR,
- *               AT+CIFSR, AT+CIPSTART (the manual allows CIPSTART only in
- *               IP INITIAL or IP STATUS: after a connection the modem is in
- *               IP CLOSE, so every connect activates the bearer again)
+ *   each connect  AT+CIPSHUT, AT+CIPMUX=0, AT+CIPRXGET=1, AT+CIPQSEND=1,
+ *               AT+CSTT, AT+CIICR, AT+CIFSR, AT+CIPSTART (the manual allows
+ *               CIPSTART only in IP INITIAL or IP STATUS: after a connection
+ *               the modem is in IP CLOSE, so every connect activates the
+ *               bearer again)
  *   connected   AT+CIPSEND=n, AT+CIPRXGET=2,n, AT+CIPCLOSE
  *
  * One command is in flight at a time. Unsolicited lines (CLOSED, +PDP:
@@ -63,6 +82,21 @@
 #define FOTA_MODEM_SHUT_TIMEOUT_MS 65000u  /* AT+CIPSHUT max response time */
 #define FOTA_MODEM_CIICR_TIMEOUT_MS 85000u /* AT+CIICR max response time */
 #define FOTA_MODEM_CHUNK_MAX 1460u         /* CIPSEND and CIPRXGET=2 at most */
+
+/* The longest a connect() can take, from a just-powered modem that answers
+ * AT to CONNECT OK, when every step uses all its tries, each failed try
+ * waiting its whole timeout, with the default timeouts (tries x timeout +
+ * (tries - 1) x delay, docs/porting.md has the table):
+ *   AT 5 x 1 s; ATE0 3 x 5 s + 2 s; AT+CPIN? 10 x 5 s + 9 s;
+ *   AT+CSQ 3 x 5 s + 2 s; AT+CREG? 60 x 5 s + 118 s; AT+CGATT? 30 x 5 s
+ *   + 58 s (724 s in all); AT+CIPSHUT 3 x 65 s + 2 s; AT+CIPMUX,
+ *   AT+CIPRXGET, AT+CIPQSEND, AT+CSTT, AT+CIFSR 3 x 5 s + 2 s each;
+ *   AT+CIICR 3 x 85 s + 2 s; AT+CIPSTART 75 s (614 s in all).
+ * 1338 s, rounded up to 23 minutes. A caller's own deadline for a connect
+ * should be no shorter. (ALREADY CONNECT, which repeats CIPSHUT..CIPSTART,
+ * cannot come from a just-powered modem; from one that is up, registered
+ * and attached, two rounds of 614 s fit as well.) */
+#define FOTA_MODEM_OPEN_MAX_MS 1380000u
 
 /* Each AT probe waits this long; after FOTA_MODEM_AT_TRIES without an OK
  * the power key is pressed (the modem may be off, or hung). */
@@ -105,7 +139,7 @@ struct fota_modem_config {
     uint32_t tx_size;
     /* Timeouts; 0 picks the driver's default. */
     uint32_t command_timeout_ms;
-    uint32_t connect_timeout_ms; /* CONNECT OK after CIPSTART, SEND OK after the data */
+    uint32_t connect_timeout_ms; /* CONNECT OK after CIPSTART, the send's result */
     uint32_t power_press_ms;     /* 0: FOTA_MODEM_POWER_PRESS_MS */
     uint32_t power_wait_ms;      /* after the release, before AT; 0: FOTA_MODEM_POWER_WAIT_MS */
     uint32_t rx_poll_ms;         /* 0: FOTA_MODEM_RX_POLL_MS */
@@ -130,6 +164,7 @@ enum fota_modem_step {
     FOTA_MODEM_ST_CIPSHUT,   /* first of a connect's */
     FOTA_MODEM_ST_CIPMUX,
     FOTA_MODEM_ST_CIPRXGET,
+    FOTA_MODEM_ST_CIPQSEND,  /* best effort: ERROR goes on in normal mode */
     FOTA_MODEM_ST_CSTT,
     FOTA_MODEM_ST_CIICR,
     FOTA_MODEM_ST_CIFSR,
@@ -165,6 +200,7 @@ struct fota_modem {
     uint8_t tcp;            /* the modem may hold a connection: close it */
     uint8_t close_due;      /* AT+CIPCLOSE when the modem is free */
     uint8_t rx_due;         /* the modem has data we did not read */
+    uint8_t rx_turn;        /* a CIPRXGET=2 ended: read() comes before the next */
     uint8_t power_due;      /* the modem powered down: press the key first */
     uint8_t tries;          /* of the step in flight */
     uint8_t silent;         /* commands in a row without any line back */
@@ -195,7 +231,7 @@ struct fota_modem {
     uint32_t urcs;          /* unsolicited lines seen, unknown ones included */
     uint32_t connects;      /* connections opened */
     uint32_t bytes_in;      /* TCP bytes received through CIPRXGET=2 */
-    uint32_t bytes_out;     /* TCP bytes confirmed with SEND OK */
+    uint32_t bytes_out;     /* TCP bytes the modem took (DATA ACCEPT, SEND OK) */
 };
 
 /* Checks the config (FOTA_E_INVAL when unusable: no uart_write, no buffer,
@@ -218,13 +254,27 @@ uint32_t fota_modem_wake_at(const struct fota_modem *modem);
  *   connect_result FOTA_E_AGAIN, 0 once CONNECT OK, or why it failed
  *                  (FOTA_E_TIMEOUT: no answer; FOTA_E_IO: refused, CONNECT
  *                  FAIL, the bearer or the modem lost);
- *   read           from rx_buf; FOTA_E_AGAIN when empty; FOTA_E_IO once the
- *                  connection ended and rx_buf is drained;
+ *   read           from rx_buf; FOTA_E_AGAIN when empty or while a command
+ *                  is in flight (see above); FOTA_E_IO once the connection
+ *                  ended and rx_buf is drained;
  *   write          copies up to min(tx_size, FOTA_MODEM_CHUNK_MAX) bytes
  *                  into tx_buf for the next CIPSEND; FOTA_E_AGAIN while the
- *                  previous one is not confirmed (SEND OK); FOTA_E_IO when
- *                  the connection is gone (SEND FAIL included);
- *   close          AT+CIPCLOSE once the modem is free; harmless any time. */
+ *                  previous one is not answered (DATA ACCEPT or SEND OK);
+ *                  FOTA_E_IO when the connection is gone (SEND FAIL
+ *                  included);
+ *   close          sends what write() took, unless the connection is gone
+ *                  already, then AT+CIPCLOSE; in the background, harmless
+ *                  any time. A connect() right after waits for that send
+ *                  (its CIPSHUT closes instead). */
 void fota_modem_transport(struct fota_modem *modem, struct fota_transport *t);
+
+/* 1 when no command is in flight and none is due for the connection: the
+ * bytes write() took are sent (DATA ACCEPT or SEND OK, or failed) and a
+ * close() is done. A caller about to reset the MCU (the recovery loader
+ * after its last answer) steps the driver until this says 1, bounded by its
+ * own deadline (a send may take connect_timeout_ms, a close
+ * command_timeout_ms). A bring-up or a data poll still to come does not
+ * count. */
+int fota_modem_idle(const struct fota_modem *modem);
 
 #endif

@@ -3,12 +3,14 @@
  * dialogues on a fake clock: the driver must write "X\r", the script answers
  * what the SIM800 Series AT Command Manual says the modem answers.
  *
- * One whole dialogue (bring-up, connect, send, binary receive, close) is
- * replayed fed whole, one byte at a time, split in two at every byte, and
- * with an unsolicited line injected at every line boundary; then each
- * command's error and timeout paths, the connection's failures (CONNECT
- * FAIL, ALREADY CONNECT, SEND FAIL, CLOSED, +PDP: DEACT), the power key,
- * and the buffers' edges.
+ * One whole dialogue (bring-up, connect, a quick send, binary receive,
+ * close) is replayed fed whole, one byte at a time, split in two at every
+ * byte, and with an unsolicited line injected at every line boundary; then
+ * each command's error and timeout paths, the connection's failures
+ * (CONNECT FAIL, ALREADY CONNECT, SEND FAIL, CLOSED, +PDP: DEACT), the
+ * power key, the buffers' edges, read() held while a command is in flight
+ * (taking turns with the reads), close() sending what write() took, and
+ * the worst-case connect against FOTA_MODEM_OPEN_MAX_MS.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,6 +225,7 @@ static const struct step_case {
     {"AT+CIPSHUT\r", "\r\nSHUT OK\r\n", NULL, FOTA_MODEM_ST_CIPSHUT, 3, 1000, 65000},
     {"AT+CIPMUX=0\r", "\r\nOK\r\n", NULL, FOTA_MODEM_ST_CIPMUX, 3, 1000, 5000},
     {"AT+CIPRXGET=1\r", "\r\nOK\r\n", NULL, FOTA_MODEM_ST_CIPRXGET, 3, 1000, 5000},
+    {"AT+CIPQSEND=1\r", "\r\nOK\r\n", NULL, FOTA_MODEM_ST_CIPQSEND, 3, 1000, 5000},
     {"AT+CSTT=\"internet\",\"\",\"\"\r", "\r\nOK\r\n", NULL, FOTA_MODEM_ST_CSTT, 3, 1000,
      5000},
     {"AT+CIICR\r", "\r\nOK\r\n", NULL, FOTA_MODEM_ST_CIICR, 3, 1000, 85000},
@@ -230,6 +233,8 @@ static const struct step_case {
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 #define FIRST_CONNECT_STEP 6 /* AT+CIPSHUT */
+#define QSEND_STEP 9         /* AT+CIPQSEND=1 */
+#define CSTT_STEP 10
 #define CIPSTART "AT+CIPSTART=\"TCP\",\"fota.example.com\",\"9995\"\r"
 
 /* Steps from..to-1 answered as they should be. */
@@ -290,7 +295,7 @@ static void dialogue(struct harness *h)
 
     assert_int_equal(h->t.write(h->t.ctx, (const uint8_t *)"hello", 5), 5);
     command(h, "AT+CIPSEND=5\r", "\r\n> ");
-    command(h, "hello", "\r\nSEND OK\r\n");
+    command(h, "hello", "\r\nDATA ACCEPT:5\r\n"); /* quick send mode */
 
     answer(h, "\r\n+CIPRXGET: 1\r\n");
     expect_sent(h, READ_CMD);
@@ -424,9 +429,10 @@ static void step_fails(size_t k, const char *reply)
     harness_open(&H);
     assert_int_equal(H.t.connect(H.t.ctx), FOTA_E_AGAIN);
     run_steps(&H, 0, k);
-    if (c->st == FOTA_MODEM_ST_CIPMUX) {
+    if (c->st == FOTA_MODEM_ST_CIPMUX || c->st == FOTA_MODEM_ST_CIPQSEND) {
         /* Refused: the modem is in single-connection mode already (the
-         * power-on default), so the bring-up goes on at once. */
+         * power-on default), or has no quick send mode (it answers SEND
+         * OK then): the bring-up goes on at once. */
         command(&H, c->cmd, reply);
         command(&H, steps[k + 1].cmd, NULL);
         covered.error_paths++;
@@ -592,8 +598,12 @@ static void test_send(void **state)
     answer(&H, "\r\n+CIPRXGET: 2,2,1\r\nab\r\nOK\r\n");
     command(&H, "AT+CIPSEND=3\r", "\r\n> ");
     command(&H, "xxx", "\r\nSEND OK\r\n");
-    command(&H, "AT+CIPRXGET=2,198\r", "\r\n+CIPRXGET: 2,1,0\r\nc\r\nOK\r\n");
-    read_all(&H, "abc", 3);
+    /* The read that brought "ab" is not followed by the next before
+     * read() had them. */
+    expect_quiet(&H);
+    read_all(&H, "ab", 2);
+    command(&H, READ_CMD, "\r\n+CIPRXGET: 2,1,0\r\nc\r\nOK\r\n");
+    read_all(&H, "c", 1);
     expect_quiet(&H);
 }
 
@@ -608,9 +618,11 @@ static void test_send_fail(void **state)
     command(&H, "AT+CIPSEND=3\r", "\r\n> ");
     command(&H, "abc", "\r\nSEND FAIL\r\n");
     assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"abc", 3), FOTA_E_IO);
-    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
     assert_int_equal(H.m.last_error, FOTA_E_IO);
+    /* The end is told once the modem is quiet: after the CIPCLOSE. */
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN);
     command(&H, "AT+CIPCLOSE\r", "\r\nCLOSE OK\r\n");
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
     H.t.close(H.t.ctx);
     expect_quiet(&H);
     reconnect(&H);
@@ -621,6 +633,7 @@ static void test_send_fail(void **state)
     assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"abc", 3), 3);
     command(&H, "AT+CIPSEND=3\r", "\r\nERROR\r\n");
     assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"abc", 3), FOTA_E_IO);
+    command(&H, "AT+CIPCLOSE\r", "\r\nCLOSE OK\r\n");
     assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
 
     /* No SEND OK within the connect timeout. */
@@ -717,7 +730,8 @@ static void test_closed_with_data(void **state)
     assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"x", 1), FOTA_E_IO);
     assert_int_equal(H.t.read(H.t.ctx, buf, 2), 2);
     assert_memory_equal(buf, "ab", 2);
-    command(&H, "AT+CIPRXGET=2,195\r", "\r\n+CIPRXGET: 2,3,0\r\nfgh\r\nOK\r\n");
+    /* The next read only after read() had some of the last one's bytes. */
+    command(&H, "AT+CIPRXGET=2,197\r", "\r\n+CIPRXGET: 2,3,0\r\nfgh\r\nOK\r\n");
     assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), 6);
     assert_memory_equal(buf, "cdefgh", 6);
     assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
@@ -808,6 +822,219 @@ static void test_close(void **state)
     H.t.close(H.t.ctx);
     expect_quiet(&H);
     reconnect(&H);
+}
+
+/* Quick send mode refused (a modem or emulator without it): normal mode,
+ * SEND OK. Either result is taken in either mode, with or without the
+ * space some manuals print after "DATA ACCEPT:". */
+static void test_send_modes(void **state)
+{
+    (void)state;
+    harness_open(&H);
+    assert_int_equal(H.t.connect(H.t.ctx), FOTA_E_AGAIN);
+    run_steps(&H, 0, QSEND_STEP);
+    command(&H, steps[QSEND_STEP].cmd, "\r\nERROR\r\n");
+    run_steps(&H, QSEND_STEP + 1, NSTEPS);
+    connected(&H);
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"abc", 3), 3);
+    command(&H, "AT+CIPSEND=3\r", "\r\n> ");
+    command(&H, "abc", "\r\nSEND OK\r\n");
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"de", 2), 2);
+    command(&H, "AT+CIPSEND=2\r", "\r\n> ");
+    command(&H, "de", "\r\nDATA ACCEPT: 2\r\n");
+    assert_int_equal(H.m.bytes_out, 5);
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"f", 1), 1);
+    command(&H, "AT+CIPSEND=1\r", "\r\n> ");
+    command(&H, "f", "\r\nSEND FAIL\r\n");
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"f", 1), FOTA_E_IO);
+    assert_int_equal(H.m.bytes_out, 5);
+    command(&H, "AT+CIPCLOSE\r", "\r\nCLOSE OK\r\n");
+}
+
+/* read() hands out nothing while a command is in flight (the reader may
+ * erase flash, and the modem's bytes would be lost meanwhile); reads and
+ * hand-outs take turns. */
+static void test_read_quiet(void **state)
+{
+    uint8_t buf[RX_SIZE];
+    char chunk[16];
+    unsigned long turns = 0;
+
+    (void)state;
+    harness_open(&H);
+    open_connection(&H);
+    /* A payload on its way: none of it before the OK. */
+    answer(&H, "\r\n+CIPRXGET: 1\r\n");
+    command(&H, READ_CMD, "\r\n+CIPRXGET: 2,4,0\r\nab");
+    assert_int_equal(H.m.rx_len, 2);
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN);
+    answer(&H, "cd\r\n");
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN);
+    answer(&H, "OK\r\n");
+    read_all(&H, "abcd", 4);
+
+    /* Bytes in rx_buf while a CIPSEND waits for its prompt, sends, and
+     * waits for its result: held until DATA ACCEPT. */
+    answer(&H, "\r\n+CIPRXGET: 1\r\n");
+    command(&H, READ_CMD, "\r\n+CIPRXGET: 2,2,0\r\nef\r\nOK\r\n");
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"x", 1), 1);
+    expect_sent(&H, "AT+CIPSEND=1\r");
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN);
+    answer(&H, "\r\n> ");
+    expect_sent(&H, "x");
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN);
+    answer(&H, "\r\nDATA ACCEPT:1\r\n");
+    read_all(&H, "ef", 2);
+
+    /* Data keeps coming: each read that brought bytes waits for read(),
+     * though the modem has more; a partial read() is a turn too (the next
+     * asks for the room left). */
+    answer(&H, "\r\n+CIPRXGET: 1\r\n");
+    for (int i = 0; i < 6; i++) {
+        char header[32];
+
+        expect_sent(&H, i == 3 ? "AT+CIPRXGET=2,194\r" : READ_CMD);
+        snprintf(header, sizeof(header), "\r\n+CIPRXGET: 2,10,%d\r\n", 5 - i);
+        snprintf(chunk, sizeof(chunk), "chunk %d...", i);
+        answer(&H, header);
+        input(&H, chunk, 10);
+        answer(&H, "\r\nOK\r\n");
+        expect_quiet(&H);
+        assert_int_equal(H.m.rx_due, i < 5);
+        if (i == 2) { /* 4 bytes now, the other 6 with the next chunk */
+            assert_int_equal(H.t.read(H.t.ctx, buf, 4), 4);
+            assert_memory_equal(buf, "chun", 4);
+        } else {
+            read_all(&H, i == 3 ? "k 2...chunk 3..." : chunk, i == 3 ? 16 : 10);
+        }
+        turns += i < 5;
+    }
+    expect_quiet(&H);
+    assert_int_equal(H.m.bytes_in, 4 + 2 + 60);
+
+    /* A full rx_buf: no read at all until read() made room; then one. */
+    answer(&H, "\r\n+CIPRXGET: 1\r\n");
+    expect_sent(&H, READ_CMD);
+    answer(&H, "\r\n+CIPRXGET: 2,200,9\r\n");
+    memset(buf, 'z', sizeof(buf));
+    input(&H, (const char *)buf, RX_SIZE);
+    answer(&H, "\r\nOK\r\n");
+    advance(&H, 10 * FOTA_MODEM_RX_POLL_MS);
+    expect_quiet(&H);
+    assert_int_equal(H.t.read(H.t.ctx, buf, 1), 1);
+    expect_sent(&H, "AT+CIPRXGET=2,1\r");
+    printf("reads and hand-outs took turns %lu times with more data waiting\n", turns);
+}
+
+/* close() sends what write() took, then closes; fota_modem_idle() says
+ * when that is done. */
+static void test_close_sends(void **state)
+{
+    (void)state;
+    harness_open(&H);
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+    open_connection(&H);
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+    H.t.close(H.t.ctx); /* nothing to send: the close is due */
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    command(&H, "AT+CIPCLOSE\r", "\r\nCLOSE OK\r\n");
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+    reconnect(&H);
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"bye", 3), 3);
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    H.t.close(H.t.ctx);
+    command(&H, "AT+CIPSEND=3\r", "\r\n> ");
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    command(&H, "bye", "\r\nDATA ACCEPT:3\r\n");
+    assert_int_equal(H.m.bytes_out, 3);
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    command(&H, "AT+CIPCLOSE\r", NULL);
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    answer(&H, "\r\nCLOSE OK\r\n");
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+    expect_quiet(&H);
+
+    /* close() while a read is in flight: the send and the close after it. */
+    harness_open(&H);
+    open_connection(&H);
+    answer(&H, "\r\n+CIPRXGET: 1\r\n");
+    expect_sent(&H, READ_CMD);
+    assert_int_equal(fota_modem_idle(&H.m), 0);
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"bye", 3), 3);
+    H.t.close(H.t.ctx);
+    answer(&H, "\r\n+CIPRXGET: 2,2,0\r\nhi\r\nOK\r\n");
+    command(&H, "AT+CIPSEND=3\r", "\r\n> ");
+    command(&H, "bye", "\r\nSEND OK\r\n");
+    command(&H, "AT+CIPCLOSE\r", "\r\nCLOSE OK\r\n");
+    assert_int_equal(H.m.rx_len, 0);
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+
+    /* The connection gone already: nothing to send, nothing to close. */
+    harness_open(&H);
+    open_connection(&H);
+    assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"bye", 3), 3);
+    input(&H, "\r\nCLOSED\r\n", 10);
+    H.t.close(H.t.ctx);
+    expect_quiet(&H);
+    assert_int_equal(fota_modem_idle(&H.m), 1);
+    assert_int_equal(H.m.bytes_out, 0);
+
+    /* connect() right after close(): the old connection's send first, then
+     * the new connect from AT+CIPSHUT. Its failure (SEND FAIL, or CLOSED
+     * while the result is awaited) is the old connection's, not the
+     * connect's. */
+    for (int closed = 0; closed < 2; closed++) {
+        harness_open(&H);
+        open_connection(&H);
+        assert_int_equal(H.t.write(H.t.ctx, (const uint8_t *)"bye", 3), 3);
+        H.t.close(H.t.ctx);
+        assert_int_equal(H.t.connect(H.t.ctx), FOTA_E_AGAIN);
+        command(&H, "AT+CIPSEND=3\r", "\r\n> ");
+        command(&H, "bye", closed ? "\r\nCLOSED\r\n" : "\r\nSEND FAIL\r\n");
+        assert_int_equal(H.t.connect_result(H.t.ctx), FOTA_E_AGAIN);
+        run_steps(&H, FIRST_CONNECT_STEP, NSTEPS);
+        connected(&H);
+        assert_int_equal(H.m.connects, 2);
+    }
+}
+
+/* The slowest connect that still succeeds: every step's tries used, each
+ * failed one waiting its whole timeout, the last answered at its last
+ * millisecond; it fits FOTA_MODEM_OPEN_MAX_MS, rounded up by under a
+ * minute. */
+static void test_open_max(void **state)
+{
+    uint32_t t0, elapsed, sum = FOTA_MODEM_CONNECT_TIMEOUT_MS;
+
+    (void)state;
+    harness_open(&H);
+    t0 = H.now;
+    assert_int_equal(H.t.connect(H.t.ctx), FOTA_E_AGAIN);
+    for (size_t k = 0; k < NSTEPS; k++) {
+        const struct step_case *c = &steps[k];
+
+        sum += c->tries * c->timeout_ms + (c->tries - 1) * c->delay_ms;
+        for (uint32_t i = 0; i < c->tries; i++) {
+            expect_sent(&H, c->cmd);
+            if (i + 1 == c->tries && c->st != FOTA_MODEM_ST_CSQ) {
+                advance(&H, c->timeout_ms - 1);
+                answer(&H, c->ok);
+                break;
+            }
+            advance_to_wake(&H); /* the timeout (CSQ: then on anyway) */
+            if (i + 1 < c->tries && c->delay_ms > 0)
+                advance_to_wake(&H);
+        }
+    }
+    command(&H, CIPSTART, "\r\nOK\r\n");
+    advance(&H, FOTA_MODEM_CONNECT_TIMEOUT_MS - 1);
+    answer(&H, "\r\nCONNECT OK\r\n");
+    assert_int_equal(H.t.connect_result(H.t.ctx), 0);
+    elapsed = H.now - t0;
+    assert_true(elapsed <= sum && sum - elapsed < 100);
+    assert_true(FOTA_MODEM_OPEN_MAX_MS >= sum && FOTA_MODEM_OPEN_MAX_MS - sum < 60000u);
+    printf("slowest connect: %u ms (%u timeouts), FOTA_MODEM_OPEN_MAX_MS %u\n",
+           (unsigned)elapsed, (unsigned)H.m.timeouts, (unsigned)FOTA_MODEM_OPEN_MAX_MS);
 }
 
 /* ---- power ---- */
@@ -942,9 +1169,10 @@ static void test_modem_restarts(void **state)
     harness_open(&H);
     open_connection(&H);
     answer(&H, "\r\nRDY\r\n");
-    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_AGAIN); /* AT in flight */
     run_steps(&H, 0, FIRST_CONNECT_STEP);
     expect_quiet(&H);
+    assert_int_equal(H.t.read(H.t.ctx, buf, sizeof(buf)), FOTA_E_IO);
     H.t.close(H.t.ctx);
     reconnect(&H);
 
@@ -1110,14 +1338,14 @@ static void test_init(void **state)
     expect_quiet(&H);
     assert_int_equal(H.m.step, FOTA_MODEM_ST_NONE);
     assert_int_equal(H.t.connect(H.t.ctx), FOTA_E_AGAIN);
-    run_steps(&H, FIRST_CONNECT_STEP, 9);
+    run_steps(&H, FIRST_CONNECT_STEP, CSTT_STEP);
     command(&H, "AT+CSTT=\"cmnet\",\"u\",\"p w\"\r", NULL);
     advance(&H, 1999);
     expect_quiet(&H);
     advance(&H, 1);
     advance(&H, 1000);
     command(&H, "AT+CSTT=\"cmnet\",\"u\",\"p w\"\r", "\r\nOK\r\n");
-    run_steps(&H, 10, NSTEPS);
+    run_steps(&H, CSTT_STEP + 1, NSTEPS);
     command(&H, "AT+CIPSTART=\"TCP\",\"10.0.0.1\",\"65535\"\r", "\r\nOK\r\n");
 }
 
@@ -1140,6 +1368,10 @@ int main(void)
         cmocka_unit_test(test_closed_with_data),
         cmocka_unit_test(test_pdp_deact),
         cmocka_unit_test(test_close),
+        cmocka_unit_test(test_send_modes),
+        cmocka_unit_test(test_read_quiet),
+        cmocka_unit_test(test_close_sends),
+        cmocka_unit_test(test_open_max),
         cmocka_unit_test(test_silence_power_key),
         cmocka_unit_test(test_silence_connected),
         cmocka_unit_test(test_modem_restarts),
