@@ -36,12 +36,20 @@ struct modemrun {
     uint32_t next_progress;
 };
 
+/* The longest wait for the modem to send its last bytes before a reset. */
+#define MODEMRUN_DRAIN_MS 10000u
+
 static uint32_t run_ms(const struct modemrun *r)
 {
     struct timespec t;
 
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint32_t)((t.tv_sec - r->t0.tv_sec) * 1000 + (t.tv_nsec - r->t0.tv_nsec) / 1000000);
+}
+
+static uint32_t clock_of(void *ctx)
+{
+    return run_ms(ctx);
 }
 
 static void say(const struct modemrun *r, const char *fmt, ...)
@@ -202,6 +210,8 @@ static int run_loop(struct modemrun *r)
         }
         if (fota_link_poll(&r->link, now) == FOTA_LINK_RESET) {
             say(r, "reset requested: the image is pending");
+            if (simmodem_drain(&r->modem, clock_of, r, MODEMRUN_DRAIN_MS) < 0)
+                return 1;
             r->data_before += r->app.agent.bytes_received;
             r->connects_before += r->link.connects;
             r->failures_before += r->link.failures;

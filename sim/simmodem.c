@@ -176,6 +176,19 @@ int simmodem_run(struct simmodem *m, uint32_t now_ms, uint32_t wake_at)
     return tty_drain(m);
 }
 
+int simmodem_drain(struct simmodem *m, uint32_t (*now_ms)(void *ctx), void *ctx,
+                   uint32_t limit_ms)
+{
+    uint32_t start = now_ms(ctx), now = start;
+
+    while (!fota_modem_idle(&m->modem) && now - start < limit_ms) {
+        if (simmodem_run(m, now, now + SIMMODEM_TICK_MS) < 0)
+            return -1;
+        now = now_ms(ctx);
+    }
+    return 0;
+}
+
 void simmodem_close(struct simmodem *m)
 {
     if (m->tty >= 0)

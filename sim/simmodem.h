@@ -45,6 +45,12 @@ int simmodem_start(struct simmodem *m);
  * came. Returns 0, or -1 when the tty is gone (printed). */
 int simmodem_run(struct simmodem *m, uint32_t now_ms, uint32_t wake_at);
 
+/* Runs the driver until it has sent what it took (fota_modem_idle), as the
+ * device does before a reset, for at most limit_ms; now_ms() is the clock.
+ * Returns 0, or -1 when the tty is gone. */
+int simmodem_drain(struct simmodem *m, uint32_t (*now_ms)(void *ctx), void *ctx,
+                   uint32_t limit_ms);
+
 void simmodem_close(struct simmodem *m);
 
 #endif

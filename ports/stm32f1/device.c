@@ -26,6 +26,8 @@
 #endif
 /* A progress line at most this often. */
 #define DEVICE_PROGRESS_MS 5000u
+/* The longest wait for the modem to send its last bytes before a reset. */
+#define DEVICE_DRAIN_MS 10000u
 
 #define SCB_AIRCR REG32(0xE000ED0Cu)
 #define SCB_AIRCR_SYSRESETREQ (0x05FAu << 16 | 1u << 2)
@@ -169,6 +171,20 @@ static void device_progress(uint32_t now, uint32_t *next)
     uart_puts("\n");
 }
 
+/* Lets the modem send what it took (the connection's last frames and its
+ * close) before the reset, for at most DEVICE_DRAIN_MS. */
+static void device_modem_drain(uint32_t start)
+{
+    uint32_t now = start;
+
+    while (!fota_modem_idle(&modem.modem) && now - start < DEVICE_DRAIN_MS) {
+        watchdog_feed();
+        device_idle();
+        now = clock_ms();
+        device_modem_pump(&modem, now);
+    }
+}
+
 void device_agent_run(const struct fota_boot_config *boot, const struct fota_devcfg *dev)
 {
     const struct fota_agent_config cfg = {
@@ -204,6 +220,7 @@ void device_agent_run(const struct fota_boot_config *boot, const struct fota_dev
         device_modem_pump(&modem, now);
         if (fota_link_poll(&link, now) == FOTA_LINK_RESET) {
             uart_puts("fota: new image verified and pending, resetting\n");
+            device_modem_drain(now);
             device_reset();
         }
         device_progress(now, &next);
