@@ -24,20 +24,26 @@ start_emu() {
         "fota-sim800 not ready within 10 s"
 }
 
+# run_modem TTY OUT: fota-sim run through the modem on TTY until the device
+# is up to date on 2.0.0 (bounded); its output in OUT, its time in RUN_TIME.
+run_modem() {
+    t0=$(now)
+    RUN_STATUS=0
+    timeout 200 "$SIM" run --simdir sim --modem "$1" --timeout 150 >"$2" 2>&1 || RUN_STATUS=$?
+    RUN_TIME=$(seconds_since "$t0")
+    [ "$RUN_STATUS" -eq 0 ] || fail "fota-sim run --modem $1 exited $RUN_STATUS"
+    grep -q "up to date: runs 2.0.0+0, verified" "$2" || fail "$2: not up to date on 2.0.0"
+    ok
+    check_slots v2.img 1
+    check_status 2.0.0 "confirmed 2.0.0" 1
+}
+
 setup 1
 "$FOTA" -d data assign --group fleet 2.0.0 >/dev/null
 start_emu modem --down 20000 --up 10000 --latency 30 --fail-connects 1 \
     --pdp-loss-after 9000 --close-after 20000 --urc-every 300 --seed 7
-t0=$(now)
-SIM_STATUS=0
-timeout 200 "$SIM" run --simdir sim --modem modem.tty --timeout 150 >sim.out 2>&1 ||
-    SIM_STATUS=$?
-SIM_TIME=$(seconds_since "$t0")
-[ "$SIM_STATUS" -eq 0 ] || fail "fota-sim run --modem exited $SIM_STATUS"
-grep -q "up to date: runs 2.0.0+0, verified" sim.out || fail "no 'up to date' line"
-ok
-check_slots v2.img 1
-check_status 2.0.0 "confirmed 2.0.0" 1
+run_modem modem.tty sim.out
+SIM_TIME=$RUN_TIME
 for fault in "fault connect-fail" "fault pdp-loss after 9000 bytes" "fault close-after 20000"; do
     grep -q "$fault" modem.log || fail "the emulator's log has no '$fault'"
     ok
@@ -55,18 +61,11 @@ kill "$EMU_PID"
 # server for the image assigned to it.
 "$SIM" device init --flash sim/sim-0001.flash -k pub.pem >/dev/null
 start_emu modem2 --down 10000 --up 5000 --latency 300 --urc-every 500 --seed 8
-t0=$(now)
-REC_STATUS=0
-timeout 200 "$SIM" run --simdir sim --modem modem2.tty --timeout 150 >recover.out 2>&1 ||
-    REC_STATUS=$?
-REC_TIME=$(seconds_since "$t0")
-[ "$REC_STATUS" -eq 0 ] || fail "fota-sim run --modem exited $REC_STATUS on a device without an image"
+run_modem modem2.tty recover.out
+REC_TIME=$RUN_TIME
 grep -q "no valid image: the recovery loader runs the agent" recover.out ||
     fail "the recovery loader did not run"
-grep -q "up to date: runs 2.0.0+0, verified" recover.out || fail "not recovered to 2.0.0"
 ok
-check_slots v2.img 1
-check_status 2.0.0 "confirmed 2.0.0" 1
 done_checks "through fota-sim800: updated to 2.0.0 in ${SIM_TIME} s over $conns \
 connections ($failed failed or broken: CONNECT FAIL, +PDP: DEACT, CLOSED), \
 $(figure data_bytes sim.out) data bytes; a device without an image recovered to 2.0.0 by its \
