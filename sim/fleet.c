@@ -276,6 +276,7 @@ static void conn_start(struct fleet *f, struct fleet_dev *d)
 
     fleet_tap_reset(&d->tap);
     memset(&d->sess, 0, sizeof(d->sess));
+    d->conn_corrupted = 0;
     d->rx_budget = 0;
     d->rx_last = f->now;
     rc = fota_posix_tcp_connect(&d->fd, d->server);
@@ -363,6 +364,31 @@ static size_t rx_cut(struct fleet *f, struct fleet_dev *d, size_t n)
     return n;
 }
 
+/* --corrupt on n received bytes: per frame that starts and ends in them,
+ * with probability P, one bit of its body or CRC to flip (the header is
+ * left alone: the CRC is what must catch it). At most one frame per
+ * connection: the agent drops what follows a bad frame and closes. Returns
+ * the byte's index (SIZE_MAX: none) and the bit in *mask; picked before the
+ * tap takes the bytes, flipped after, so the tap sees what was sent. */
+static size_t rx_corrupt_pick(struct fleet *f, struct fleet_dev *d, size_t n, uint8_t *mask)
+{
+    size_t ends[64];
+    size_t ne = fleet_tap_frame_ends(&d->tap, d->in, n, ends, 64);
+    size_t start = d->tap.have == 0 ? 0 : SIZE_MAX;
+
+    for (size_t i = 0; i < ne && !d->conn_corrupted; start = ends[i], i++) {
+        size_t first = start + FOTA_PROTO_HEADER_SIZE;
+
+        if (start == SIZE_MAX || ends[i] <= first || !rnd_chance(f, f->o->corrupt))
+            continue;
+        d->conn_corrupted = 1;
+        d->corrupted++;
+        *mask = (uint8_t)(1u << rnd_below(f, 8));
+        return first + rnd_below(f, (uint32_t)(ends[i] - first));
+    }
+    return SIZE_MAX;
+}
+
 /* --rate: the bytes the link lets through by now, at most a tenth of a
  * second's worth (and a frame) at once. */
 static uint32_t rate_budget(struct fleet *f, struct fleet_dev *d)
@@ -390,7 +416,8 @@ static int32_t rate_wait(struct fleet *f, struct fleet_dev *d)
 static void conn_readable(struct fleet *f, struct fleet_dev *d)
 {
     size_t max = sizeof(d->in);
-    size_t len;
+    size_t len, bad;
+    uint8_t mask = 0;
     int n;
 
     if (f->o->rate) {
@@ -410,7 +437,10 @@ static void conn_readable(struct fleet *f, struct fleet_dev *d)
     if (f->o->rate)
         d->rx_budget -= (uint32_t)n;
     len = f->o->flaky > 0 ? rx_cut(f, d, (size_t)n) : (size_t)n;
+    bad = f->o->corrupt > 0 ? rx_corrupt_pick(f, d, len, &mask) : SIZE_MAX;
     fleet_tap_received(d, d->in, len);
+    if (bad != SIZE_MAX)
+        d->in[bad] ^= mask;
     if (d->cut_pending) {
         uint8_t type;
         uint32_t pos;

@@ -34,6 +34,8 @@ struct fleet_options {
     const char *server;    /* HOST:PORT; NULL: each provisioning file's */
     unsigned parallel;     /* devices running at once; 0: all */
     double flaky;          /* probability of a cut per frame, 0..1 */
+    double corrupt;        /* probability per received frame of a bit flipped in
+                            * its body or CRC (at most one per connection) */
     double power_cuts;     /* probability of a power cut per boot cycle, 0..1 */
     unsigned timeout_s;    /* devices not done by then fail */
     uint64_t seed;         /* of the fault generator */

@@ -95,6 +95,9 @@ struct fleet_dev {
     /* Figures. */
     uint32_t boots, installed, reverted;
     uint32_t conn_cuts, power_cuts, breaks;
+    uint32_t corrupted;     /* frames corrupted on the way in (--corrupt) */
+    uint32_t crc_errors;    /* ERROR BAD_CRC frames the device sent */
+    uint8_t conn_corrupted; /* a frame of this connection was corrupted */
     uint32_t power_cuts_boot; /* of power_cuts: in the bootloader (installs) */
     uint64_t data_bytes;    /* DATA bytes received (whole frames) */
     uint64_t resent;        /* bytes fetched again after cuts */

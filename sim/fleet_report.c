@@ -61,7 +61,7 @@ struct totals {
     size_t ok, failed;
     uint64_t data, resent;
     uint32_t conn_cuts, power_cuts, power_boot, breaks, max_conn, max_power, max_break;
-    uint32_t installed, reverted;
+    uint32_t installed, reverted, corrupted, crc_errors;
 };
 
 static void totals_get(const struct fleet *f, struct totals *t)
@@ -83,6 +83,8 @@ static void totals_get(const struct fleet *f, struct totals *t)
         if (d->resent_max_break > t->max_break)
             t->max_break = d->resent_max_break;
         t->installed += d->installed;
+        t->corrupted += d->corrupted;
+        t->crc_errors += d->crc_errors;
         t->reverted += d->reverted;
         if (d->resent_max_conn > t->max_conn)
             t->max_conn = d->resent_max_conn;
@@ -151,14 +153,18 @@ void fleet_summary(struct fleet *f, double seconds)
            t.power_cuts - t.power_boot, t.max_power);
     printf("connections lost by themselves (closed or reset by the server) %u; at most %u "
            "bytes fetched again after one\n", t.breaks, t.max_break);
+    if (f->o->corrupt > 0)
+        printf("frames corrupted on the way in %u; ERROR BAD_CRC sent by the devices %u\n",
+               t.corrupted, t.crc_errors);
     printf("figures: devices=%zu ok=%zu failed=%zu seconds=%.2f data_bytes=%llu "
            "resent_bytes=%llu conn_cuts=%u cuts_inside=%u cuts_between=%u cut_points=%zu "
            "max_resent_per_cut=%u power_cuts=%u power_cuts_boot=%u "
            "max_resent_per_power_cut=%u lost=%u max_resent_per_loss=%u window_bytes=%u "
-           "installs=%u reverts=%u seed=%llu\n",
+           "installs=%u reverts=%u corrupted=%u crc_errors=%u seed=%llu\n",
            f->n, t.ok, t.failed, seconds, (unsigned long long)t.data,
            (unsigned long long)t.resent, t.conn_cuts, f->cuts_inside, f->cuts_between, points,
            t.max_conn, t.power_cuts, t.power_boot, t.max_power, t.breaks, t.max_break,
-           window_bytes, t.installed, t.reverted, (unsigned long long)f->o->seed);
+           window_bytes, t.installed, t.reverted, t.corrupted, t.crc_errors,
+           (unsigned long long)f->o->seed);
     fflush(stdout);
 }

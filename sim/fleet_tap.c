@@ -206,6 +206,8 @@ void fleet_tap_sending(struct fleet_dev *d, const uint8_t *frame, size_t len)
         break;
     case FOTA_PROTO_ERROR:
         d->sess.error_tx = 1;
+        if (body_len >= 2 && fota_load16_le(body) == FOTA_PROTO_E_BAD_CRC)
+            d->crc_errors++;
         break;
     default:
         break;

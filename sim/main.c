@@ -9,7 +9,7 @@
  *   fota-sim device status --flash FILE
  *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
  *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
- *                [--power-cuts P] [--timeout S] [--seed N] [--window N]
+ *                [--corrupt P] [--power-cuts P] [--timeout S] [--seed N] [--window N]
  *                [--backoff MS] [--rate BPS] [-v]
  *   fota-sim run --simdir SIMDIR --modem TTYPATH [--device ID] [--apn APN]
  *                [--server HOST:PORT] [--timeout S] [--window N] [--backoff MS] [-v]
@@ -56,7 +56,7 @@ static const char usage_text[] =
     "      make N devices (sim-0001 ...) in the server's store and as simulated\n"
     "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
     "      provisioning file each\n"
-    "  run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]\n"
+    "  run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P] [--corrupt P]\n"
     "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--backoff MS]\n"
     "      [--rate BPS] [-v]\n"
     "      run the devices of SIMDIR against the server until each runs the image\n"
@@ -67,6 +67,8 @@ static const char usage_text[] =
     "  --parallel N         devices running at once (default: all)\n"
     "  --flaky P            cut the connection at a frame (between two, or inside\n"
     "                       one) with probability P (0..1)\n"
+    "  --corrupt P          flip a bit in the body or CRC of a received frame with\n"
+    "                       probability P (0..1), at most once per connection\n"
     "  --power-cuts P       in each boot cycle, cut the power at a random flash\n"
     "                       operation with probability P (0..1)\n"
     "  --timeout S          devices not done after S seconds fail (default 300)\n"
@@ -346,6 +348,7 @@ static int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"simdir", required_argument, NULL, 'S'},  {"server", required_argument, NULL, 's'},
         {"parallel", required_argument, NULL, 'p'}, {"flaky", required_argument, NULL, 'f'},
+        {"corrupt", required_argument, NULL, 'c'},
         {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
         {"backoff", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
@@ -372,6 +375,7 @@ static int cmd_run(int argc, char **argv)
         case 'a': m.apn = optarg; break;
         case 'p': bad = parse_unsigned("--parallel", optarg, 1, 1000000, &o.parallel); break;
         case 'f': bad = parse_probability("--flaky", optarg, &o.flaky); break;
+        case 'c': bad = parse_probability("--corrupt", optarg, &o.corrupt); break;
         case 'P': bad = parse_probability("--power-cuts", optarg, &o.power_cuts); break;
         case 't': bad = parse_unsigned("--timeout", optarg, 1, 86400, &o.timeout_s); break;
         case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.window); break;
@@ -386,7 +390,7 @@ static int cmd_run(int argc, char **argv)
         }
         if (bad)
             return 2;
-        fleet_only |= strchr("pfPRr", opt) != NULL;
+        fleet_only |= strchr("pfcPRr", opt) != NULL;
     }
     if (optind != argc)
         return usage_error("run takes no arguments beside its options");
@@ -395,7 +399,7 @@ static int cmd_run(int argc, char **argv)
     if (m.tty != NULL) {
         if (fleet_only)
             return usage_error("--modem runs one device: no --parallel, --flaky, "
-                               "--power-cuts, --rate or --seed");
+                               "--corrupt, --power-cuts, --rate or --seed");
         m.simdir = o.simdir;
         m.server = o.server;
         m.timeout_s = o.timeout_s;
