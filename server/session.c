@@ -56,6 +56,15 @@ struct image_ref {
     int fd;
     uint32_t size;
     unsigned refs;
+    /* Its DATA frames of frames_chunk image bytes, sealed once when the
+     * first session sends it (image_frames_build): every device fetching
+     * the image gets the same frames, so each CRC is computed once per
+     * image, not per frame sent. Back to back, frame i at i times a full
+     * frame; NULL before, or when that failed (then frames are read and
+     * sealed one by one, as for sessions with another frame size). */
+    uint8_t *frames;
+    uint32_t frames_chunk;
+    int frames_failed;
 };
 
 struct session {
@@ -203,8 +212,68 @@ static void image_put(struct session_server *srv, struct image_ref *ref)
         }
     }
     close(ref->fd);
+    free(ref->frames);
     free(ref);
     srv->image_count--;
+}
+
+/* Reads n bytes of ref's image at off into buf. Returns 0, or -1 (logged). */
+static int image_read(struct image_ref *ref, uint32_t off, uint8_t *buf, uint32_t n,
+                      const char *who)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = pread(ref->fd, buf + got, n - got, (off_t)off + (off_t)got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            log_error(who, "image read at %u: %s", (unsigned)(off + got),
+                      r < 0 ? strerror(errno) : "file shorter than recorded");
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Bytes of a whole DATA frame carrying chunk image bytes. */
+static size_t data_frame_len(uint32_t chunk)
+{
+    return (size_t)chunk + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD;
+}
+
+/* Seals every DATA frame of ref's image for chunk-byte frames into
+ * ref->frames. On failure ref->frames_failed is set and nothing is kept. */
+static void image_frames_build(struct image_ref *ref, uint32_t chunk, const char *who)
+{
+    uint32_t count = (ref->size + chunk - 1) / chunk;
+    size_t stride = data_frame_len(chunk);
+    uint8_t *frames = malloc(count * stride + 1);
+
+    ref->frames_failed = 1;
+    if (frames == NULL) {
+        log_warn(who, "no memory for the image's DATA frames: sealed one by one");
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t off = i * chunk;
+        uint32_t n = ref->size - off < chunk ? ref->size - off : chunk;
+        uint8_t *frame = frames + i * stride;
+        uint8_t *body = frame + FOTA_PROTO_HEADER_SIZE;
+
+        fota_store32_le(body, off);
+        if (image_read(ref, off, body + FOTA_PROTO_DATA_HEAD_SIZE, n, who) < 0 ||
+            fota_proto_frame_seal(frame, stride, FOTA_PROTO_DATA,
+                                  n + FOTA_PROTO_DATA_HEAD_SIZE) < 0) {
+            free(frames);
+            return;
+        }
+    }
+    ref->frames = frames;
+    ref->frames_chunk = chunk;
+    ref->frames_failed = 0;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -624,51 +693,76 @@ static int session_read(struct session *s)
 
 /* ---- output: DATA and the window -------------------------------------------- */
 
-/* Queues the next DATA frame when the output is empty and the window has
- * room. Returns 1 when a frame was queued. */
-static int session_refill(struct session *s)
+/* The sealed DATA frame for the next n bytes at s->next_off, when the
+ * image's frame cache holds it (frame size and offset on its grid). */
+static const uint8_t *data_frame_cached(struct session *s)
 {
-    uint8_t *frame, *body;
-    uint32_t n;
-    size_t got = 0;
-    int len;
+    struct image_ref *ref = s->img;
 
-    if (s->state != ST_SENDING || s->tx_off != s->tx_len || s->next_off >= s->image_size)
-        return 0;
-    if (s->next_off - s->acked_off >= (uint64_t)s->window * s->chunk)
+    if (ref->frames == NULL && !ref->frames_failed)
+        image_frames_build(ref, s->chunk, s->who);
+    if (ref->frames == NULL || ref->frames_chunk != s->chunk || s->next_off % s->chunk != 0)
+        return NULL;
+    return ref->frames + (size_t)(s->next_off / s->chunk) * data_frame_len(s->chunk);
+}
+
+/* Queues the DATA frame at s->next_off when the window has room and the
+ * output keeps SESSION_TX_RESERVE free after it. Returns 1 when a frame was
+ * queued, 0 when not (or after session_fail). */
+static int data_frame_queue(struct session *s)
+{
+    const uint8_t *cached;
+    uint8_t *frame;
+    uint32_t n;
+    size_t len = 0;
+
+    if (s->state != ST_SENDING || s->next_off >= s->image_size ||
+        s->next_off - s->acked_off >= (uint64_t)s->window * s->chunk)
         return 0;
     n = s->image_size - s->next_off;
     if (n > s->chunk)
         n = s->chunk;
-    frame = tx_room(s, n + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD);
+    if (tx_free(s) < data_frame_len(n) + SESSION_TX_RESERVE)
+        return 0;
+    frame = tx_room(s, data_frame_len(n));
     if (frame == NULL)
         return 0;
-    body = frame + FOTA_PROTO_HEADER_SIZE;
-    fota_store32_le(body, s->next_off);
-    while (got < n) {
-        ssize_t r = pread(s->img->fd, body + FOTA_PROTO_DATA_HEAD_SIZE + got, n - got,
-                          (off_t)s->next_off + (off_t)got);
+    cached = data_frame_cached(s);
+    if (cached != NULL) {
+        len = data_frame_len(n);
+        memcpy(frame, cached, len);
+    } else {
+        uint8_t *body = frame + FOTA_PROTO_HEADER_SIZE;
+        int rc;
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            log_error(s->who, "image read at %u: %s", (unsigned)(s->next_off + got),
-                      r < 0 ? strerror(errno) : "file shorter than recorded");
+        fota_store32_le(body, s->next_off);
+        if (image_read(s->img, s->next_off, body + FOTA_PROTO_DATA_HEAD_SIZE, n, s->who) < 0) {
             session_fail(s, FOTA_PROTO_E_SERVER, "server cannot read the image");
             return 0;
         }
-        got += (size_t)r;
+        rc = fota_proto_frame_seal(frame, sizeof(s->tx) - s->tx_len, FOTA_PROTO_DATA,
+                                   n + FOTA_PROTO_DATA_HEAD_SIZE);
+        if (rc < 0) {
+            session_fail(s, FOTA_PROTO_E_SERVER, "internal error");
+            return 0;
+        }
+        len = (size_t)rc;
     }
-    len = fota_proto_frame_seal(frame, sizeof(s->tx) - s->tx_len, FOTA_PROTO_DATA,
-                                n + FOTA_PROTO_DATA_HEAD_SIZE);
-    if (len < 0) {
-        session_fail(s, FOTA_PROTO_E_SERVER, "internal error");
-        return 0;
-    }
-    tx_commit(s, len);
+    tx_commit(s, (int)len);
     s->next_off += n;
     s->data_sent += n;
     return 1;
+}
+
+/* Queues as many DATA frames as the window and the output take, so that one
+ * write carries them all. Returns 1 when any was queued. */
+static int session_refill(struct session *s)
+{
+    int queued = 0;
+
+    while (data_frame_queue(s))
+        queued = 1;
+    return queued;
 }
 
 /* Writes what the socket takes, refilling DATA as the window allows.
@@ -852,6 +946,7 @@ void session_server_destroy(struct session_server *srv)
     while ((ref = srv->images) != NULL) {
         srv->images = ref->next;
         close(ref->fd);
+        free(ref->frames);
         free(ref);
     }
     free(srv);

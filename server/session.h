@@ -16,7 +16,10 @@
  * buffers (SESSION_RX_SIZE in, SESSION_TX_SIZE out); nothing else is
  * allocated per connection. Image files are opened by the digest the store
  * assigned to the device (never a name or digest a client sent), once per
- * image, and shared by every session sending it.
+ * image, and shared by every session sending it; its DATA frames are read
+ * and sealed (CRC) once, in memory with it, for the first frame size asked
+ * (other frame sizes, and offsets off that frame grid, are sealed per frame).
+ * Up to four DATA frames of 1 KiB go out in one write.
  *
  * Progress: the offset each device acknowledged is written to the store at
  * most once per second per device (session_server_flush, all devices in one
@@ -46,7 +49,12 @@
 /* Room kept free in the output buffer for answers (the largest is OFFER)
  * while a DATA frame waits there; input is read only when it is free. */
 #define SESSION_TX_RESERVE (STORE_MANIFEST_MAX + 4u + FOTA_PROTO_OVERHEAD + 256u)
-#define SESSION_TX_SIZE (SESSION_FRAME_CAP + SESSION_TX_RESERVE)
+/* Room for DATA in the output buffer: the largest frame, or four of 1 KiB
+ * (the usual device's frame and window) to go out in one write. */
+#define SESSION_TX_DATA (4u * (1024u + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD))
+#define SESSION_TX_SIZE \
+    ((SESSION_TX_DATA > SESSION_FRAME_CAP ? SESSION_TX_DATA : SESSION_FRAME_CAP) + \
+     SESSION_TX_RESERVE)
 
 struct session_config {
     uint64_t hello_ms;      /* HELLO due this long after accept */
