@@ -20,9 +20,11 @@ check test: build
 demo: build
 	scripts/demo.sh $(BUILD)/bin
 
-# Stop-and-wait against the windowed protocol over an emulated cellular link.
+# Stop-and-wait against the windowed protocol over an emulated cellular link,
+# then one 256 KiB image over the gprs and gprs-bad presets (bench/README.md).
 bench: build
 	bench/run.sh $(BUILD)/bin
+	bench/update-time $(BUILD)/bin
 
 # The STM32F1 firmware, cross-built into $(BUILD)/firmware: bootloaders, the
 # demo application signed with $(FOTA_KEY) (default: $(BUILD)/firmware/dev-key.pem,

@@ -2,13 +2,17 @@
  * linkemu: a TCP relay that behaves like a slow, high-latency link, for
  * benchmarks on one machine.
  *
- *   linkemu --listen 127.0.0.1:PORT --to 127.0.0.1:PORT --delay-ms D --rate BPS
- *           [--jitter-ms J] [--seed N] [--queue BYTES] [--max-conns N]
+ *   linkemu --listen 127.0.0.1:PORT --to 127.0.0.1:PORT
+ *           [--preset gprs|gprs-bad] [--delay-ms D | --latency D]
+ *           [--rate BPS] [--down BPS] [--up BPS] [--jitter-ms J] [--seed N]
+ *           [--queue BYTES] [--max-conns N] [--cut-after BYTES]
+ *           [--cut-every S] [--cut-random P] [--scale F]
  *
  * Every connection accepted on --listen is relayed to --to. In each direction
  * on its own, the bytes go through a model of a link:
  *
- *   - serialization at BPS bytes per second: the bytes read from one side
+ *   - serialization at BPS bytes per second (--rate both ways, or --down for
+ *     server to client and --up for client to server): the bytes read from one side
  *     leave the bottleneck one after the other, each slice (at most 20 ms
  *     worth of bytes) when the previous one has left, len / BPS later
  *     (a token bucket holding at most one slice); BPS 0: no limit;
@@ -27,22 +31,37 @@
  * side gets a shutdown for writing after the delay); a reset or error closes
  * both sides at once. Connection setup itself is not delayed.
  *
+ * Cuts, as a dropped GPRS link: --cut-after BYTES resets a connection once
+ * BYTES have been delivered on it (both ways together), --cut-every S after
+ * S seconds during which bytes were on their way, --cut-random P at each
+ * slice read with probability P (from --seed). A cut resets both sides.
+ *
+ * --scale F runs the same link F times faster: rates x F, delays, jitter and
+ * --cut-every / F, so the bandwidth-delay product (and each slice's bytes)
+ * stays the same and every duration is 1/F of the real link's.
+ *
+ * --preset gprs: 5000 B/s down, 2500 B/s up, 350 ms each way; gprs-bad: the
+ * same and a cut every 20 s of transfer. Options given as well override it.
+ *
  * One process, one poll loop, many connections. Loopback addresses only
  * (127.0.0.0/8). Port 0 in --listen picks a free port. Prints on stdout:
  *
  *   listening on 127.0.0.1:PORT
  *   conn N: accepted from 127.0.0.1:P
- *   conn N: closed (REASON): up=BYTES down=BYTES active_s=S open_s=S
+ *   conn N: closed (REASON): up=BYTES down=BYTES active_s=S open_s=S accept_at=S last_at=S
  *
+ * (REASON "cut ..." for a cut), then "link: ..." with the settings in force.
  * up: client to server; down: server to client; active_s: from the accept
  * to the last byte delivered either way; open_s: from the accept to the
- * close. SIGTERM or SIGINT: closes every connection (printing each) and
+ * close; accept_at and last_at: the accept and the last byte, from linkemu's
+ * start (all wall-clock seconds, not scaled back). SIGTERM or SIGINT: closes every connection (printing each) and
  * exits 0. Exit 2 on a usage error, 1 when the listener cannot be set up.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -63,11 +82,23 @@
 
 struct options {
     struct sockaddr_in listen, to;
-    uint64_t delay_us, jitter_us;
-    uint64_t rate;      /* bytes per second; 0 unlimited */
+    uint64_t delay_us, jitter_us;   /* of the real link: --scale divides */
+    uint64_t up_rate, down_rate;    /* bytes per second; 0 unlimited */
     uint64_t seed;
     size_t queue_max;   /* bytes waiting per direction, at most */
     size_t max_conns;
+    uint64_t cut_after;             /* bytes; 0: never */
+    uint64_t cut_every_us;          /* of transfer, real link; 0: never */
+    double cut_random;              /* per slice */
+    double scale;
+};
+
+/* One direction's link, scaled. */
+struct link {
+    uint64_t rate;      /* bytes per second; 0 unlimited */
+    size_t slice_max;
+    size_t queue_cap;   /* bytes on their way, at most */
+    uint64_t queue_us;  /* the bottleneck's backlog taken, in time */
 };
 
 /* A slice of bytes on its way (len 0: the end of the stream). */
@@ -80,6 +111,7 @@ struct slice {
 
 /* One direction of a connection. */
 struct dir {
+    const struct link *lk;
     int *from, *to;     /* the connection's fds */
     struct slice *head, *tail;
     size_t queued;      /* bytes in slices not yet written whole */
@@ -98,6 +130,7 @@ struct conn {
     int connecting;     /* sfd's connect is in progress */
     struct dir up, down;
     uint64_t accept_us, last_us;
+    uint64_t busy_us, busy_since_us; /* time with bytes on their way, since */
     size_t pfd_c, pfd_s; /* indices in the poll set */
     int polled;         /* in this round's poll set */
 };
@@ -109,9 +142,9 @@ struct relay {
     size_t n_conns;
     unsigned next_id;
     uint64_t rng;
-    size_t slice_max;
-    size_t queue_cap;   /* bytes on their way per direction, at most */
-    uint64_t queue_us;  /* the bottleneck's backlog taken, in time */
+    struct link up, down;
+    uint64_t delay_us, jitter_us, cut_every_us; /* scaled */
+    uint64_t start_us;
 };
 
 static volatile sig_atomic_t stopping;
@@ -187,35 +220,178 @@ static int number_parse(const char *text, uint64_t max, uint64_t *v)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: linkemu --listen 127.0.0.1:PORT --to 127.0.0.1:PORT --delay-ms D\n"
-            "               --rate BPS [--jitter-ms J] [--seed N] [--queue BYTES]\n"
-            "               [--max-conns N]\n"
+            "usage: linkemu --listen 127.0.0.1:PORT --to 127.0.0.1:PORT\n"
+            "               [--preset gprs|gprs-bad] [--delay-ms D | --latency D]\n"
+            "               [--rate BPS] [--down BPS] [--up BPS] [--jitter-ms J]\n"
+            "               [--seed N] [--queue BYTES] [--max-conns N] [--cut-after BYTES]\n"
+            "               [--cut-every S] [--cut-random P] [--scale F]\n"
             "  --listen ADDR     where to accept connections (port 0: any free one)\n"
             "  --to ADDR         where to relay them\n"
+            "  --preset NAME     gprs: --down 5000 --up 2500 --latency 350;\n"
+            "                    gprs-bad: the same and --cut-every 20 (other options override)\n"
             "  --delay-ms D      one-way delay added to every byte, each direction\n"
+            "  --latency D       the same as --delay-ms\n"
             "  --rate BPS        bytes per second each direction, at most (0: no limit)\n"
+            "  --down BPS        the same, server to client only\n"
+            "  --up BPS          the same, client to server only\n"
             "  --jitter-ms J     a random extra delay of 0..J ms per slice (default 0)\n"
-            "  --seed N          seed of the jitter (default 1)\n"
+            "  --seed N          seed of the jitter and of --cut-random (default 1)\n"
             "  --queue BYTES     bytes waiting per direction, at most (default %u)\n"
             "  --max-conns N     connections at once, at most (default %u)\n"
-            "Loopback addresses only.\n",
+            "  --cut-after BYTES reset a connection once BYTES went through it (both ways)\n"
+            "  --cut-every S     reset a connection after S seconds with bytes on their way\n"
+            "  --cut-random P    reset a connection at a slice with probability P (0..1)\n"
+            "  --scale F         run F times faster: rates x F, delays and --cut-every / F\n"
+            "A delay and a rate (both ways) are needed, or a preset. Loopback addresses only.\n",
             QUEUE_DEFAULT, MAX_CONNS_DEFAULT);
+}
+
+/* A fraction or factor: "0.5", "10"; within lo..hi. */
+static int real_parse(const char *text, double lo, double hi, double *v)
+{
+    char *end;
+    double x;
+
+    errno = 0;
+    x = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(x >= lo && x <= hi))
+        return -1;
+    *v = x;
+    return 0;
+}
+
+enum { HAVE_DELAY = 1, HAVE_UP = 2, HAVE_DOWN = 4, HAVE_CUT_EVERY = 8 };
+
+/* Fills what the command line left out from --preset. Returns -1 for an
+ * unknown name. */
+static int preset_apply(const char *name, unsigned have, struct options *o)
+{
+    int bad = strcmp(name, "gprs-bad") == 0;
+
+    if (!bad && strcmp(name, "gprs") != 0) {
+        fprintf(stderr, "linkemu: %s: not a preset (gprs, gprs-bad)\n", name);
+        return -1;
+    }
+    if (!(have & HAVE_DELAY))
+        o->delay_us = 350000u;
+    if (!(have & HAVE_DOWN))
+        o->down_rate = 5000u;
+    if (!(have & HAVE_UP))
+        o->up_rate = 2500u;
+    if (bad && !(have & HAVE_CUT_EVERY))
+        o->cut_every_us = 20000000u;
+    return 0;
+}
+
+static int rate_option(const char *text, uint64_t *v)
+{
+    if (number_parse(text, 1ull << 34, v) != 0) {
+        fprintf(stderr, "linkemu: %s: not a number of bytes per second\n", text);
+        return -1;
+    }
+    return 0;
+}
+
+/* The options that are a number, a rate or a real; 1 when opt is not one. */
+static int option_value(int opt, const char *arg, struct options *o, unsigned *have)
+{
+    uint64_t v;
+
+    switch (opt) {
+    case 'd':
+    case 'j':
+        if (number_parse(arg, 3600u * 1000u, &v) != 0) {
+            fprintf(stderr, "linkemu: %s: not a number of milliseconds\n", arg);
+            return -1;
+        }
+        *(opt == 'd' ? &o->delay_us : &o->jitter_us) = v * 1000u;
+        *have |= opt == 'd' ? HAVE_DELAY : 0;
+        return 0;
+    case 'r':
+        if (rate_option(arg, &o->up_rate) != 0)
+            return -1;
+        o->down_rate = o->up_rate;
+        *have |= HAVE_UP | HAVE_DOWN;
+        return 0;
+    case 'U':
+        *have |= HAVE_UP;
+        return rate_option(arg, &o->up_rate);
+    case 'D':
+        *have |= HAVE_DOWN;
+        return rate_option(arg, &o->down_rate);
+    case 'A':
+        if (number_parse(arg, UINT64_MAX, &o->cut_after) != 0) {
+            fprintf(stderr, "linkemu: %s: not a number of bytes\n", arg);
+            return -1;
+        }
+        return 0;
+    case 'E': {
+        double sec;
+
+        if (real_parse(arg, 0.001, 1e6, &sec) != 0) {
+            fprintf(stderr, "linkemu: %s: not a number of seconds (0.001 or more)\n", arg);
+            return -1;
+        }
+        o->cut_every_us = (uint64_t)llround(sec * 1e6);
+        *have |= HAVE_CUT_EVERY;
+        return 0;
+    }
+    case 'P':
+        if (real_parse(arg, 0.0, 1.0, &o->cut_random) != 0) {
+            fprintf(stderr, "linkemu: %s: not a probability (0 to 1)\n", arg);
+            return -1;
+        }
+        return 0;
+    case 'F':
+        if (real_parse(arg, 0.001, 1000.0, &o->scale) != 0) {
+            fprintf(stderr, "linkemu: %s: not a scale (0.001 to 1000)\n", arg);
+            return -1;
+        }
+        return 0;
+    case 's':
+        if (number_parse(arg, UINT64_MAX, &o->seed) != 0) {
+            fprintf(stderr, "linkemu: %s: not a seed\n", arg);
+            return -1;
+        }
+        return 0;
+    case 'q':
+        if (number_parse(arg, 1u << 30, &v) != 0 || v < SLICE_MIN) {
+            fprintf(stderr, "linkemu: %s: not a queue size (%u to 2^30)\n", arg, SLICE_MIN);
+            return -1;
+        }
+        o->queue_max = (size_t)v;
+        return 0;
+    case 'm':
+        if (number_parse(arg, 100000, &v) != 0 || v == 0) {
+            fprintf(stderr, "linkemu: %s: not a connection count\n", arg);
+            return -1;
+        }
+        o->max_conns = (size_t)v;
+        return 0;
+    default: return 1;
+    }
 }
 
 static int options_parse(int argc, char **argv, struct options *o)
 {
     static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},  {"to", required_argument, NULL, 't'},
-        {"delay-ms", required_argument, NULL, 'd'}, {"rate", required_argument, NULL, 'r'},
-        {"jitter-ms", required_argument, NULL, 'j'}, {"seed", required_argument, NULL, 's'},
-        {"queue", required_argument, NULL, 'q'},   {"max-conns", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},    {"to", required_argument, NULL, 't'},
+        {"delay-ms", required_argument, NULL, 'd'},  {"latency", required_argument, NULL, 'd'},
+        {"rate", required_argument, NULL, 'r'},      {"up", required_argument, NULL, 'U'},
+        {"down", required_argument, NULL, 'D'},      {"jitter-ms", required_argument, NULL, 'j'},
+        {"seed", required_argument, NULL, 's'},      {"queue", required_argument, NULL, 'q'},
+        {"max-conns", required_argument, NULL, 'm'}, {"cut-after", required_argument, NULL, 'A'},
+        {"cut-every", required_argument, NULL, 'E'}, {"cut-random", required_argument, NULL, 'P'},
+        {"scale", required_argument, NULL, 'F'},     {"preset", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
-    int have_listen = 0, have_to = 0, have_delay = 0, have_rate = 0, opt, rc;
-    uint64_t v;
+    const char *preset = NULL;
+    unsigned have = 0;
+    int have_listen = 0, have_to = 0, opt, rc;
 
     memset(o, 0, sizeof(*o));
     o->seed = 1;
+    o->scale = 1.0;
     o->queue_max = QUEUE_DEFAULT;
     o->max_conns = MAX_CONNS_DEFAULT;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -231,49 +407,22 @@ static int options_parse(int argc, char **argv, struct options *o)
             }
             *(opt == 'l' ? &have_listen : &have_to) = 1;
             break;
-        case 'd':
-        case 'j':
-            if (number_parse(optarg, 3600u * 1000u, &v) != 0) {
-                fprintf(stderr, "linkemu: %s: not a number of milliseconds\n", optarg);
-                return -1;
-            }
-            *(opt == 'd' ? &o->delay_us : &o->jitter_us) = v * 1000u;
-            have_delay |= opt == 'd';
-            break;
-        case 'r':
-            if (number_parse(optarg, 1ull << 34, &o->rate) != 0) {
-                fprintf(stderr, "linkemu: %s: not a number of bytes per second\n", optarg);
-                return -1;
-            }
-            have_rate = 1;
-            break;
-        case 's':
-            if (number_parse(optarg, UINT64_MAX, &o->seed) != 0) {
-                fprintf(stderr, "linkemu: %s: not a seed\n", optarg);
-                return -1;
-            }
-            break;
-        case 'q':
-            if (number_parse(optarg, 1u << 30, &v) != 0 || v < SLICE_MIN) {
-                fprintf(stderr, "linkemu: %s: not a queue size (%u to 2^30)\n", optarg,
-                        SLICE_MIN);
-                return -1;
-            }
-            o->queue_max = (size_t)v;
-            break;
-        case 'm':
-            if (number_parse(optarg, 100000, &v) != 0 || v == 0) {
-                fprintf(stderr, "linkemu: %s: not a connection count\n", optarg);
-                return -1;
-            }
-            o->max_conns = (size_t)v;
-            break;
+        case 'p': preset = optarg; break;
         case 'h': usage(stdout); exit(0);
-        default: return -1;
+        default:
+            if (option_value(opt, optarg, o, &have) != 0)
+                return -1;
         }
     }
-    if (optind < argc || !have_listen || !have_to || !have_delay || !have_rate) {
-        fprintf(stderr, "linkemu: --listen, --to, --delay-ms and --rate are needed\n");
+    if (preset != NULL) {
+        if (preset_apply(preset, have, o) != 0)
+            return -1;
+        have |= HAVE_DELAY | HAVE_UP | HAVE_DOWN;
+    }
+    if (optind < argc || !have_listen || !have_to || !(have & HAVE_DELAY) ||
+        !(have & HAVE_UP) || !(have & HAVE_DOWN)) {
+        fprintf(stderr, "linkemu: --listen, --to, a delay and a rate each way (or --preset) "
+                        "are needed\n");
         return -1;
     }
     return 0;
@@ -286,15 +435,16 @@ static int options_parse(int argc, char **argv, struct options *o)
 static void dir_push(struct relay *r, struct dir *d, struct slice *s, uint64_t now)
 {
     uint64_t start = d->serial_end_us > now ? d->serial_end_us : now;
+    uint64_t rate = d->lk->rate;
     uint64_t due;
 
-    if (r->o.rate != 0)
-        d->serial_end_us = start + (s->len * 1000000u + r->o.rate - 1) / r->o.rate;
+    if (rate != 0)
+        d->serial_end_us = start + (s->len * 1000000u + rate - 1) / rate;
     else
         d->serial_end_us = start;
-    due = d->serial_end_us + r->o.delay_us;
-    if (r->o.jitter_us != 0)
-        due += rnd_next(r) % (r->o.jitter_us + 1);
+    due = d->serial_end_us + r->delay_us;
+    if (r->jitter_us != 0)
+        due += rnd_next(r) % (r->jitter_us + 1);
     if (due < d->last_due_us)
         due = d->last_due_us;
     d->last_due_us = due;
@@ -324,18 +474,20 @@ static void dir_free(struct dir *d)
 /* When `from` may be read again: the stream goes on, the bytes on their way
  * are fewer than the cap (else UINT64_MAX: an event will tell), and the
  * backlog at the bottleneck is below --queue (else the time it will be). */
-static uint64_t dir_input_at(const struct relay *r, const struct dir *d)
+static uint64_t dir_input_at(const struct dir *d)
 {
-    if (d->eof_read || d->queued >= r->queue_cap)
+    const struct link *lk = d->lk;
+
+    if (d->eof_read || d->queued >= lk->queue_cap)
         return UINT64_MAX;
-    if (r->o.rate == 0 || d->serial_end_us <= r->queue_us)
+    if (lk->rate == 0 || d->serial_end_us <= lk->queue_us)
         return 0;
-    return d->serial_end_us - r->queue_us;
+    return d->serial_end_us - lk->queue_us;
 }
 
-static int dir_wants_input(const struct relay *r, const struct dir *d, uint64_t now)
+static int dir_wants_input(const struct dir *d, uint64_t now)
 {
-    return dir_input_at(r, d) <= now;
+    return dir_input_at(d) <= now;
 }
 
 /* ---- connections -------------------------------------------------------------- */
@@ -345,10 +497,20 @@ static void conn_close(struct relay *r, struct conn *c, const char *why)
     struct conn **pp;
     uint64_t now = now_us();
     uint64_t active = c->last_us > c->accept_us ? c->last_us - c->accept_us : 0;
+    struct linger hard = {1, 0};
 
-    printf("conn %u: closed (%s): up=%llu down=%llu active_s=%.3f open_s=%.3f\n", c->id, why,
-           (unsigned long long)c->up.bytes, (unsigned long long)c->down.bytes,
-           (double)active / 1e6, (double)(now - c->accept_us) / 1e6);
+    if (strncmp(why, "cut", 3) == 0) { /* a reset both ways, as a dropped link */
+        if (c->cfd >= 0)
+            (void)setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+        if (c->sfd >= 0)
+            (void)setsockopt(c->sfd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    }
+
+    printf("conn %u: closed (%s): up=%llu down=%llu active_s=%.3f open_s=%.3f "
+           "accept_at=%.3f last_at=%.3f\n",
+           c->id, why, (unsigned long long)c->up.bytes, (unsigned long long)c->down.bytes,
+           (double)active / 1e6, (double)(now - c->accept_us) / 1e6,
+           (double)(c->accept_us - r->start_us) / 1e6, (double)(c->last_us - r->start_us) / 1e6);
     if (c->cfd >= 0)
         close(c->cfd);
     if (c->sfd >= 0)
@@ -402,6 +564,8 @@ static int conn_accept(struct relay *r)
     c->id = ++r->next_id;
     c->cfd = fd;
     c->accept_us = c->last_us = now_us();
+    c->up.lk = &r->up;
+    c->down.lk = &r->down;
     c->up.from = &c->cfd;
     c->up.to = &c->sfd;
     c->down.from = &c->sfd;
@@ -455,9 +619,9 @@ static int dir_read(struct relay *r, struct conn *c, struct dir *d)
 {
     uint64_t now = now_us();
 
-    while (dir_wants_input(r, d, now)) {
-        size_t room = r->queue_cap - d->queued;
-        size_t want = room < r->slice_max ? room : r->slice_max;
+    while (dir_wants_input(d, now)) {
+        size_t room = d->lk->queue_cap - d->queued;
+        size_t want = room < d->lk->slice_max ? room : d->lk->slice_max;
         struct slice *s = malloc(sizeof(*s) + want);
         ssize_t n;
 
@@ -490,6 +654,11 @@ static int dir_read(struct relay *r, struct conn *c, struct dir *d)
         if (n == 0)
             d->eof_read = 1; /* the end travels as an empty slice */
         dir_push(r, d, s, now);
+        if (n > 0 && r->o.cut_random > 0 &&
+            (double)(rnd_next(r) >> 11) * 0x1.0p-53 < r->o.cut_random) {
+            conn_close(r, c, "cut at random");
+            return -1;
+        }
         if (n == 0 || (size_t)n < want)
             return 0;
     }
@@ -513,7 +682,20 @@ static int dir_write(struct relay *r, struct conn *c, struct dir *d, uint64_t no
             d->eof_sent = 1;
         }
         while (s->off < s->len) {
-            ssize_t n = send(*d->to, s->data + s->off, s->len - s->off, MSG_NOSIGNAL);
+            size_t len = s->len - s->off;
+            ssize_t n;
+
+            if (r->o.cut_after != 0 && c->up.bytes + c->down.bytes + len > r->o.cut_after)
+                len = (size_t)(r->o.cut_after - c->up.bytes - c->down.bytes);
+            if (len == 0) {
+                char why[64];
+
+                snprintf(why, sizeof(why), "cut after %llu bytes",
+                         (unsigned long long)r->o.cut_after);
+                conn_close(r, c, why);
+                return -1;
+            }
+            n = send(*d->to, s->data + s->off, len, MSG_NOSIGNAL);
 
             if (n < 0 && errno == EINTR)
                 continue;
@@ -548,6 +730,20 @@ static int conn_pump(struct relay *r, struct conn *c, uint64_t now)
 {
     if (dir_write(r, c, &c->up, now) < 0 || dir_write(r, c, &c->down, now) < 0)
         return -1;
+    if (c->busy_since_us != 0) {
+        c->busy_us += now - c->busy_since_us;
+        c->busy_since_us = 0;
+    }
+    if (r->cut_every_us != 0 && c->busy_us >= r->cut_every_us) {
+        char why[64];
+
+        snprintf(why, sizeof(why), "cut after %.3f s of transfer", (double)c->busy_us / 1e6);
+        conn_close(r, c, why);
+        return -1;
+    }
+    /* Transfer time runs while bytes are on their way either way. */
+    if (c->up.head != NULL || c->down.head != NULL)
+        c->busy_since_us = now;
     if (c->up.eof_sent && c->down.eof_sent) {
         conn_close(r, c, "end of stream both ways");
         return -1;
@@ -564,7 +760,7 @@ static uint64_t conn_next_due(const struct relay *r, const struct conn *c, uint6
 
     for (int i = 0; i < 2; i++) {
         const struct dir *d = dirs[i];
-        uint64_t in = dir_input_at(r, d);
+        uint64_t in = dir_input_at(d);
 
         if (d->head != NULL && !d->blocked && !(d == &c->up && c->connecting) &&
             d->head->due_us < next)
@@ -572,6 +768,9 @@ static uint64_t conn_next_due(const struct relay *r, const struct conn *c, uint6
         if (in > now && in < next)
             next = in; /* read again then (sooner: it is polled now) */
     }
+    if (r->cut_every_us != 0 && c->busy_since_us != 0 &&
+        now + (r->cut_every_us - c->busy_us) < next)
+        next = now + (r->cut_every_us - c->busy_us);
     return next;
 }
 
@@ -596,16 +795,34 @@ static int listener_open(struct relay *r)
     return 0;
 }
 
-static short events_for(const struct relay *r, const struct dir *in, const struct dir *out,
-                        uint64_t now)
+static short events_for(const struct dir *in, const struct dir *out, uint64_t now)
 {
     short ev = 0;
 
-    if (dir_wants_input(r, in, now))
+    if (dir_wants_input(in, now))
         ev |= POLLIN;
     if (out->blocked)
         ev |= POLLOUT;
     return ev;
+}
+
+/* One direction's link at the scale in force. A slice holds about 20 ms of
+ * the real link's bytes, the same at any scale, so the link keeps its shape. */
+static void link_setup(const struct relay *r, struct link *lk, uint64_t rate)
+{
+    uint64_t slice = rate / 50;
+
+    lk->rate = (uint64_t)llround((double)rate * r->o.scale);
+    if (rate == 0)
+        slice = SLICE_MAX;
+    lk->slice_max = slice < SLICE_MIN ? SLICE_MIN : slice > SLICE_MAX ? SLICE_MAX : (size_t)slice;
+    lk->queue_cap = r->o.queue_max;
+    lk->queue_us = 0;
+    if (lk->rate != 0) {
+        lk->queue_us = (uint64_t)r->o.queue_max * 1000000u / lk->rate;
+        lk->queue_cap += (size_t)(lk->rate * (r->delay_us + r->jitter_us) / 1000000u) +
+                         2 * lk->slice_max;
+    }
 }
 
 static int relay_run(struct relay *r)
@@ -639,8 +856,8 @@ static int relay_run(struct relay *r)
         pfd[np].events = r->n_conns < r->o.max_conns ? POLLIN : 0;
         pfd[np++].revents = 0;
         for (c = r->conns; c != NULL; c = c->next) {
-            short ec = events_for(r, &c->up, &c->down, now);
-            short es = c->connecting ? POLLOUT : events_for(r, &c->down, &c->up, now);
+            short ec = events_for(&c->up, &c->down, now);
+            short es = c->connecting ? POLLOUT : events_for(&c->down, &c->up, now);
 
             /* An fd with nothing to wait for is left out: a hung-up socket
              * would otherwise wake the loop again and again. */
@@ -706,18 +923,12 @@ int main(int argc, char **argv)
         return 2;
     }
     r.rng = r.o.seed;
-    /* About 20 ms of the link per slice, so delivery is smooth. */
-    r.slice_max = r.o.rate == 0 ? SLICE_MAX : (size_t)(r.o.rate / 50);
-    if (r.slice_max < SLICE_MIN)
-        r.slice_max = SLICE_MIN;
-    if (r.slice_max > SLICE_MAX)
-        r.slice_max = SLICE_MAX;
-    r.queue_cap = r.o.queue_max;
-    if (r.o.rate != 0) {
-        r.queue_us = (uint64_t)r.o.queue_max * 1000000u / r.o.rate;
-        r.queue_cap += (size_t)(r.o.rate * (r.o.delay_us + r.o.jitter_us) / 1000000u) +
-                       2 * r.slice_max;
-    }
+    r.start_us = now_us();
+    r.delay_us = (uint64_t)llround((double)r.o.delay_us / r.o.scale);
+    r.jitter_us = (uint64_t)llround((double)r.o.jitter_us / r.o.scale);
+    r.cut_every_us = (uint64_t)llround((double)r.o.cut_every_us / r.o.scale);
+    link_setup(&r, &r.up, r.o.up_rate);
+    link_setup(&r, &r.down, r.o.down_rate);
     setvbuf(stdout, NULL, _IOLBF, 0);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -733,6 +944,11 @@ int main(int argc, char **argv)
     }
     if (listener_open(&r) != 0)
         return 1;
+    printf("link: down=%llu up=%llu B/s latency_ms=%.1f jitter_ms=%.1f scale=%g "
+           "cut_after=%llu cut_every_s=%.3f cut_random=%g (rates and times of the real link)\n",
+           (unsigned long long)r.o.down_rate, (unsigned long long)r.o.up_rate,
+           (double)r.o.delay_us / 1e3, (double)r.o.jitter_us / 1e3, r.o.scale,
+           (unsigned long long)r.o.cut_after, (double)r.o.cut_every_us / 1e6, r.o.cut_random);
     rc = relay_run(&r);
     while (r.conns != NULL)
         conn_close(&r, r.conns, "linkemu stopping");

@@ -11,7 +11,11 @@
  * sent and its last no sooner than delay + bytes / rate (lower bounds only:
  * a loaded machine may be as slow as it likes), linkemu reports each
  * connection closed with the right byte counts, exits 0 on SIGTERM, and
- * refuses a non-loopback address with exit 2. Exits 0 when all hold.
+ * refuses a non-loopback address with exit 2. Then, one connection each:
+ * --scale with separate --down and --up rates (each direction no sooner than
+ * its own scaled rate allows, and the whole sooner than the unscaled delay
+ * alone), and --cut-after (exactly that many bytes, then a reset reported as
+ * a cut). Exits 0 when all hold.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -211,6 +215,118 @@ static int end_read(struct end *e, size_t expect)
     return 0;
 }
 
+/* One connection through linkemu started with args: the server side sends
+ * down_n bytes, the client up_n; both are read until the end or a reset.
+ * Fills the times (from the sends) and counts; returns linkemu's closed line
+ * in `closed`. */
+struct one {
+    size_t up_got, down_got;
+    uint64_t up_last_us, down_last_us;
+    char closed[512];
+};
+
+static void one_conn(char *const args[], size_t up_n, size_t down_n, struct one *res)
+{
+    static uint8_t buf[16384], in[16384];
+    char line[512];
+    unsigned port = 0;
+    uint16_t sport;
+    int lfd = listen_any(&sport), out, cfd, sfd, open_ends = 2;
+    uint64_t t0, deadline;
+    char to[64];
+    char *argv[32];
+    size_t n = 0;
+
+    snprintf(to, sizeof(to), "127.0.0.1:%u", (unsigned)sport);
+    for (; args[n] != NULL && n < 28; n++)
+        argv[n] = args[n];
+    argv[n++] = "--to";
+    argv[n++] = to;
+    argv[n] = NULL;
+    emu_pid = spawn(argv, &out, 0);
+    if (read_line(out, line, sizeof(line)) != 0 ||
+        sscanf(line, "listening on 127.0.0.1:%u", &port) != 1)
+        die("linkemu said '%s'", line);
+    cfd = connect_to((uint16_t)port);
+    sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (sfd < 0)
+        die("accept: %s", strerror(errno));
+    memset(res, 0, sizeof(*res));
+    fill(buf, 0, 0, sizeof(buf));
+    t0 = now_us();
+    if (write(cfd, buf, up_n) != (ssize_t)up_n || write(sfd, buf, down_n) != (ssize_t)down_n)
+        die("write: %s", strerror(errno));
+    shutdown(cfd, SHUT_WR);
+    shutdown(sfd, SHUT_WR);
+    deadline = t0 + (uint64_t)HANG_GUARD_S * 1000000u;
+    while (open_ends > 0 && now_us() < deadline) {
+        struct pollfd p[2] = {{cfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+
+        if (poll(p, 2, 1000) < 0 && errno != EINTR)
+            die("poll: %s", strerror(errno));
+        for (int i = 0; i < 2; i++) {
+            ssize_t r;
+
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            r = read(p[i].fd, in, sizeof(in));
+            if (r <= 0) {
+                open_ends--;
+                *(i == 0 ? &cfd : &sfd) = -(1 + *(i == 0 ? &cfd : &sfd));
+                continue;
+            }
+            *(i == 0 ? &res->down_got : &res->up_got) += (size_t)r;
+            *(i == 0 ? &res->down_last_us : &res->up_last_us) = now_us() - t0;
+        }
+    }
+    close(cfd < 0 ? -(cfd + 1) : cfd);
+    close(sfd < 0 ? -(sfd + 1) : sfd);
+    close(lfd);
+    kill(emu_pid, SIGTERM);
+    while (read_line(out, line, sizeof(line)) == 0)
+        if (strstr(line, ": closed (") != NULL)
+            snprintf(res->closed, sizeof(res->closed), "%s", line);
+    close(out);
+    if (wait_exit(emu_pid) != 0)
+        die("linkemu exited non-zero after SIGTERM");
+    emu_pid = -1;
+}
+
+/* --scale 10 of a link with 2 s delay, 4000 B/s down, 400 B/s up. */
+static void check_scale_rates(const char *emu)
+{
+    char *const args[] = {(char *)emu, "--listen", "127.0.0.1:0", "--latency", "2000",
+                          "--down", "4000", "--up", "400", "--scale", "10", NULL};
+    struct one r;
+
+    one_conn(args, 2000, 8000, &r);
+    if (r.up_got != 2000 || r.down_got != 8000)
+        die("scale: %zu of 2000 bytes up, %zu of 8000 down", r.up_got, r.down_got);
+    /* Up: 0.2 s + 2000 / 4000 s; down: 0.2 s + 8000 / 40000 s. */
+    if (r.up_last_us + SLACK_US < 700000u || r.down_last_us + SLACK_US < 400000u)
+        die("scale: up took %.3f s (at least 0.7), down %.3f s (at least 0.4)",
+            (double)r.up_last_us / 1e6, (double)r.down_last_us / 1e6);
+    if (r.up_last_us >= 2000000u || r.down_last_us >= 2000000u)
+        die("scale: up took %.3f s, down %.3f s: not 10 times faster than the 2 s delay",
+            (double)r.up_last_us / 1e6, (double)r.down_last_us / 1e6);
+    printf("scale 10, down 4000 B/s, up 400 B/s, 2 s one way: 8000 bytes down in %.3f s, "
+           "2000 up in %.3f s\n", (double)r.down_last_us / 1e6, (double)r.up_last_us / 1e6);
+}
+
+static void check_cut_after(const char *emu)
+{
+    char *const args[] = {(char *)emu, "--listen", "127.0.0.1:0", "--delay-ms", "10",
+                          "--rate", "0", "--cut-after", "5000", NULL};
+    struct one r;
+
+    one_conn(args, 0, 12000, &r);
+    if (r.down_got != 5000)
+        die("cut-after 5000: the client got %zu bytes", r.down_got);
+    if (strstr(r.closed, "(cut after 5000 bytes)") == NULL)
+        die("cut-after 5000: linkemu said '%s'", r.closed);
+    printf("cut after 5000 bytes: 5000 of 12000 arrived, then the cut\n");
+}
+
 int main(int argc, char **argv)
 {
     static uint8_t up[CONNS][UP_BYTES], down[CONNS][DOWN_BYTES];
@@ -228,6 +344,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     check_refusals(argv[1]);
+    check_scale_rates(argv[1]);
+    check_cut_after(argv[1]);
 
     lfd = listen_any(&port);
     snprintf(to, sizeof(to), "127.0.0.1:%u", (unsigned)port);

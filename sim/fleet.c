@@ -219,7 +219,7 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
         if (err == 0) {
             stage = "starting the agent";
             err = simdev_app_start(&d->dev, &d->app, d->id, d->prov.secret, f->o->window,
-                                   f->o->backoff_ms);
+                                   f->o->frame, f->o->backoff_ms);
         }
         if (err == 0) {
             d->consecutive_boot_failures = 0;

@@ -40,6 +40,7 @@ struct fleet_options {
     unsigned timeout_s;    /* devices not done by then fail */
     uint64_t seed;         /* of the fault generator */
     unsigned window;       /* DATA frames in flight the devices grant, 1..64 */
+    unsigned frame;        /* the largest frame they take; 0: the default */
     unsigned backoff_ms;   /* the agent's shortest reconnect delay; 0: its default */
     unsigned rate;         /* bytes per second each device receives at most (a
                             * slow link); 0: as fast as the host goes */

@@ -26,6 +26,7 @@
 
 #include "fleet.h"
 #include "fota/error.h"
+#include "fota/proto.h"
 #include "keyfile.h"
 #include "modemrun.h"
 #include "simdev.h"
@@ -75,6 +76,9 @@ static const char usage_text[] =
     "  --seed N             seed of the faults (default: from the clock; printed)\n"
     "  --window N           DATA frames of 1 KiB the devices let be in flight\n"
     "                       (1..64, default 4)\n"
+    "  --frame BYTES        the largest frame the devices take (256..1038, default\n"
+    "                       1038; an OFFER needs about 640 with 512-byte image\n"
+    "                       headers); given, they record and acknowledge every frame\n"
     "  --backoff MS         the agent's first reconnect delay (default 1000)\n"
     "  --rate BPS           bytes per second each device receives at most, as on\n"
     "                       a slow link (default: no limit)\n"
@@ -351,6 +355,7 @@ static int cmd_run(int argc, char **argv)
         {"corrupt", required_argument, NULL, 'c'},
         {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
+        {"frame", required_argument, NULL, 'F'},
         {"backoff", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
         {"verbose", no_argument, NULL, 'v'},      {"modem", required_argument, NULL, 'm'},
         {"device", required_argument, NULL, 'd'}, {"apn", required_argument, NULL, 'a'},
@@ -379,6 +384,9 @@ static int cmd_run(int argc, char **argv)
         case 'P': bad = parse_probability("--power-cuts", optarg, &o.power_cuts); break;
         case 't': bad = parse_unsigned("--timeout", optarg, 1, 86400, &o.timeout_s); break;
         case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.window); break;
+        case 'F':
+            bad = parse_unsigned("--frame", optarg, FOTA_PROTO_MIN_FRAME, SIMDEV_RX_SIZE, &o.frame);
+            break;
         case 'b': bad = parse_unsigned("--backoff", optarg, 1, 60000, &o.backoff_ms); break;
         case 'R': bad = parse_unsigned("--rate", optarg, 0, 1u << 30, &o.rate); break;
         case 'r':

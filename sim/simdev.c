@@ -294,8 +294,11 @@ static int app_random(void *ctx, uint8_t *buf, size_t len)
 }
 
 int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
-                     const uint8_t *secret, unsigned window, unsigned backoff_ms)
+                     const uint8_t *secret, unsigned window, unsigned frame,
+                     unsigned backoff_ms)
 {
+    uint32_t rx = frame != 0 && frame < sizeof(app->rx_buf) ? frame : sizeof(app->rx_buf);
+
     app->cfg = (struct fota_agent_config){
         .boot = dev->boot,
         .progress_addr = FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE,
@@ -304,12 +307,13 @@ int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
         .secret = secret,
         .random = app_random,
         .rx_buf = app->rx_buf,
-        .rx_size = sizeof(app->rx_buf),
+        .rx_size = rx,
         .tx_buf = app->tx_buf,
         .tx_size = sizeof(app->tx_buf),
         .scratch = app->scratch,
         .scratch_size = sizeof(app->scratch),
         .window = (uint8_t)window,
+        .record_every = frame != 0 ? (uint32_t)FOTA_PROTO_DATA_MAX(rx) : 0,
         .backoff_min_ms = backoff_ms,
     };
     return fota_agent_init(&app->agent, &app->cfg);

@@ -68,10 +68,14 @@ int simdev_power_on(struct simdev *dev, struct fota_boot_result *res, int *confi
                     const char **stage);
 
 /* Starts the application's agent for device id with its secret: window
- * DATA frames in flight (1..64), the first reconnect delay backoff_ms (0:
- * the agent's default). Returns 0 or a fota_err. */
+ * DATA frames in flight (1..64), the largest frame it takes `frame` (0:
+ * SIMDEV_RX_SIZE; else 256..SIMDEV_RX_SIZE, and then it records and
+ * acknowledges after every frame, so that a small window of small frames
+ * keeps a slow link busy), the first reconnect delay backoff_ms (0: the
+ * agent's default). Returns 0 or a fota_err. */
 int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
-                     const uint8_t *secret, unsigned window, unsigned backoff_ms);
+                     const uint8_t *secret, unsigned window, unsigned frame,
+                     unsigned backoff_ms);
 
 /* Writes image into the secondary slot page by page, then marks it pending,
  * as the agent does once a download is complete and verified. */
