@@ -21,7 +21,8 @@ demo: build
 	scripts/demo.sh $(BUILD)/bin
 
 # Stop-and-wait against the windowed protocol over an emulated cellular link,
-# then one 256 KiB image over the gprs and gprs-bad presets (bench/README.md).
+# then the largest image the slot takes over the gprs and gprs-bad presets
+# (bench/README.md).
 bench: build
 	bench/run.sh $(BUILD)/bin
 	bench/update-time $(BUILD)/bin
