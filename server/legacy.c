@@ -27,9 +27,6 @@
 #include "legacy.h"
 #include "log.h"
 
-/* Digits kept while looking for an answer (longer runs keep their tail). */
-#define ANSWER_KEEP 24
-
 struct legacy_conn {
     struct legacy *lg;
     struct legacy_conn *prev, *next;
@@ -47,8 +44,7 @@ struct legacy_conn {
     int answered;           /* the answer came while the copy was being written */
     char expect[12];        /* the answer to the current message */
     size_t expect_len;
-    char rx[ANSWER_KEEP];   /* digits received, not yet an answer */
-    size_t rx_len;
+    struct legacy_answer rx; /* towards the answer to the current message */
     uint32_t resends;       /* copies sent again, whole connection */
     uint64_t started_ms;
     uint64_t answer_ms;     /* last answer (or connect) */
@@ -212,10 +208,8 @@ static void conn_pump(struct legacy_conn *c)
     loop_timer_arm(loop, &c->timer, c->lg->cfg.resend_ms);
 }
 
-/* Takes the bytes a device sent; returns 1 when the current message is
- * answered (the rest of buf is dropped: nothing is due before the next
- * message is sent). */
-static int conn_take(struct legacy_conn *c, const char *buf, size_t len)
+size_t legacy_answer_take(struct legacy_answer *a, const char *expect, size_t expect_len,
+                          const char *buf, size_t len)
 {
     size_t i;
 
@@ -225,21 +219,29 @@ static int conn_take(struct legacy_conn *c, const char *buf, size_t len)
         if (ch == '\r' || ch == '\n' || ch == ' ')
             continue;
         if (ch < '0' || ch > '9') {
-            c->rx_len = 0; /* not an answer: start over */
+            a->rx_len = 0; /* not an answer: start over */
             continue;
         }
-        if (c->rx_len == sizeof(c->rx)) {
-            memmove(c->rx, c->rx + 1, sizeof(c->rx) - 1);
-            c->rx_len--;
+        if (a->rx_len == sizeof(a->rx)) {
+            memmove(a->rx, a->rx + 1, sizeof(a->rx) - 1);
+            a->rx_len--;
         }
-        c->rx[c->rx_len++] = ch;
-        if (c->rx_len >= c->expect_len &&
-            memcmp(c->rx + c->rx_len - c->expect_len, c->expect, c->expect_len) == 0) {
-            c->rx_len = 0;
-            return 1;
+        a->rx[a->rx_len++] = ch;
+        if (a->rx_len >= expect_len &&
+            memcmp(a->rx + a->rx_len - expect_len, expect, expect_len) == 0) {
+            a->rx_len = 0;
+            return i + 1;
         }
     }
     return 0;
+}
+
+/* Takes the bytes a device sent; returns 1 when the current message is
+ * answered (the rest of buf is dropped: nothing is due before the next
+ * message is sent). */
+static int conn_take(struct legacy_conn *c, const char *buf, size_t len)
+{
+    return legacy_answer_take(&c->rx, c->expect, c->expect_len, buf, len) != 0;
 }
 
 static void conn_readable(struct legacy_conn *c)

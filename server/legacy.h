@@ -30,6 +30,23 @@
  * into a 512 KiB part; a little room for other parts). */
 #define LEGACY_MAX_IMAGE (4u * 1024u * 1024u)
 
+/* Digits kept while looking for an answer (longer runs keep their tail). */
+#define LEGACY_ANSWER_KEEP 24
+
+/* What a connection has received towards an answer. Zero it to start. */
+struct legacy_answer {
+    char rx[LEGACY_ANSWER_KEEP]; /* digits received, not yet an answer */
+    size_t rx_len;
+};
+
+/* Takes len bytes a device sent while expect (expect_len digits, at most
+ * LEGACY_ANSWER_KEEP) is the answer due. Returns the bytes taken up to and
+ * including the one that completed the answer (1..len; the state is then
+ * cleared), or 0 when buf did not complete it (all of it taken). Pure: the
+ * listener's recognition, kept apart so it can be tested on its own. */
+size_t legacy_answer_take(struct legacy_answer *a, const char *expect, size_t expect_len,
+                          const char *buf, size_t len);
+
 struct legacy_config {
     const uint8_t *image; /* the bytes served (the caller keeps them alive) */
     size_t image_size;

@@ -166,6 +166,29 @@ int firmware_assemble(struct firmware *fw, const char *path, struct fw_pieces *p
     return 0;
 }
 
+int firmware_parse(struct firmware *fw, const char *name, const uint8_t *data, size_t len,
+                   enum firmware_format format)
+{
+    memset(fw, 0, sizeof(*fw));
+    fw->format = format == FIRMWARE_AUTO ? detect(data, len) : format;
+    switch (fw->format) {
+    case FIRMWARE_HEX:
+        return firmware_hex_parse(fw, name, data, len);
+    case FIRMWARE_ELF:
+        return firmware_elf_parse(fw, name, data, len);
+    default:
+        /* Raw: the bytes are the payload; the address comes from the caller. */
+        fw->data = malloc(len);
+        if (fw->data == NULL) {
+            tool_error("%s: out of memory", name);
+            return -1;
+        }
+        memcpy(fw->data, data, len);
+        fw->size = len;
+        return 0;
+    }
+}
+
 int firmware_load(struct firmware *fw, const char *path, enum firmware_format format)
 {
     uint8_t *file;
@@ -180,22 +203,18 @@ int firmware_load(struct firmware *fw, const char *path, enum firmware_format fo
         free(file);
         return -1;
     }
-    fw->format = format == FIRMWARE_AUTO ? detect(file, len) : format;
-    switch (fw->format) {
-    case FIRMWARE_HEX:
-        err = firmware_hex_parse(fw, path, file, len);
-        free(file);
-        return err;
-    case FIRMWARE_ELF:
-        err = firmware_elf_parse(fw, path, file, len);
-        free(file);
-        return err;
-    default:
-        /* Raw: the file is the payload; the address comes from the caller. */
+    if (format == FIRMWARE_AUTO)
+        format = detect(file, len);
+    if (format != FIRMWARE_HEX && format != FIRMWARE_ELF) {
+        /* Raw: the file is the payload, kept without a copy. */
+        fw->format = format;
         fw->data = file;
         fw->size = len;
         return 0;
     }
+    err = firmware_parse(fw, path, file, len, format);
+    free(file);
+    return err;
 }
 
 void firmware_free(struct firmware *fw)

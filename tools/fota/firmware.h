@@ -37,6 +37,12 @@ struct firmware {
  * printing a sentence naming the file (and line or offset). */
 int firmware_load(struct firmware *fw, const char *path, enum firmware_format format);
 
+/* firmware_load() of bytes already in memory (len >= 1); name stands for the
+ * file in messages. A raw payload is copied, so data stays the caller's.
+ * Returns 0 or -1 after printing a sentence naming name. */
+int firmware_parse(struct firmware *fw, const char *name, const uint8_t *data, size_t len,
+                   enum firmware_format format);
+
 void firmware_free(struct firmware *fw);
 
 /* "raw", "hex", "elf" (and "auto"). */
