@@ -7,11 +7,12 @@
 #   kill      fotad killed with SIGKILL mid-update and started again
 #   tampered  a tampered image is downloaded, refused and reported
 #   corrupt   bits flipped in received frames: each caught by the CRC
+#   gprs_bad  linkemu's gprs-bad preset (a cut every 20 s of transfer) to the end
 #   modem     through the SIM800C driver and fota-sim800, with faults;
 #             a device without an image recovered through it
 #   demo      the README's quick start, scripts/demo.sh
 if(TARGET fotad AND TARGET proto_client)
-  foreach(t fleet flaky power kill tampered modem corrupt)
+  foreach(t fleet flaky power kill tampered modem corrupt gprs_bad)
     add_test(NAME e2e_${t}
       COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_e2e_${t}.sh
               $<TARGET_FILE_DIR:fota-sim> $<TARGET_FILE_DIR:proto_client>)
