@@ -81,7 +81,7 @@ fi
 PER_SIM=$(((want - 64) / 2))
 
 T_START=$(date +%s.%N)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fota-fleet.XXXXXX")
+bench_work fota-fleet
 # The devices' flash files (512 KiB each) go to a RAM file system when it
 # has room for the largest fleet twice over: on a disk, writing gigabytes of
 # them costs more time than the run.
@@ -92,30 +92,13 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     mem_free=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null || echo 0)
     if [ "${shm_free:-0}" -gt $((2 * FLASH_KB)) ] && [ "${mem_free:-0}" -gt $((2 * FLASH_KB)) ]; then
         SIMROOT=$(mktemp -d /dev/shm/fota-fleet.XXXXXX)
+        EXTRA_WORK=$SIMROOT
     fi
 fi
 disk_free=$(df -Pk "$SIMROOT" | awk 'NR == 2 { print $4 }')
 [ "$disk_free" -gt $((FLASH_KB + 65536)) ] ||
     fail "$SIMROOT has $disk_free KiB free; $MAX_N flash files take $FLASH_KB KiB"
 
-PIDS=""
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in $PIDS; do
-        wait "$p" 2>/dev/null || true
-    done
-    if [ "$KEEP" = 1 ]; then
-        echo "bench: files kept in $WORK${SIMROOT#"$WORK"}"
-    else
-        rm -rf "$WORK"
-        [ "$SIMROOT" = "$WORK" ] || rm -rf "$SIMROOT"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-cd "$WORK"
 
 TICK=$(getconf CLK_TCK)
 

@@ -66,24 +66,7 @@ for f in "$BIN/fota" "$BIN/fotad" "$BIN/fota-sim" "$BIN/linkemu" "$LEGACY_CLIENT
 done
 
 T_START=$(date +%s.%N)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fota-bench.XXXXXX")
-PIDS=""
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in $PIDS; do
-        wait "$p" 2>/dev/null || true
-    done
-    if [ "$KEEP" = 1 ]; then
-        echo "bench: files kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-cd "$WORK"
+bench_work fota-bench
 
 # calc PROGRAM: runs PROGRAM as an awk BEGIN block (its printf formats).
 calc() {

@@ -45,6 +45,33 @@ make_work() {
     CHECKS=0
 }
 
+# bench_work PREFIX: make_work for the benchmarks, without the checks count:
+# on exit every process in PIDS gets SIGTERM and is waited for (fotad stores
+# its state, linkemu prints its last connections), then $WORK and
+# $EXTRA_WORK (a second directory, if set) are removed, or kept and named
+# when KEEP is 1.
+bench_work() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    PIDS=""
+    trap bench_cleanup EXIT
+    trap 'exit 1' HUP INT TERM
+    cd "$WORK"
+}
+
+bench_cleanup() {
+    for p in $PIDS; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in $PIDS; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "$(basename "$0"): files kept in $WORK${EXTRA_WORK:+ and $EXTRA_WORK}"
+    else
+        rm -rf "$WORK" ${EXTRA_WORK:+"$EXTRA_WORK"}
+    fi
+}
+
 # asan_exitcode: in sanitizer builds, a leak or error is a failure with its
 # own exit code.
 asan_exitcode() {
