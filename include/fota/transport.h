@@ -1,7 +1,7 @@
 /*
  * A byte-stream connection to the server, the way a device port provides
- * one: the SIM800C's TCP connection on the STM32 (fota/modem.h), a socket
- * on a host. Non-blocking: no call waits for the network. fota_link
+ * one: the SIM800C's TCP connection on the STM32 (fota/modem.h), or any
+ * other byte stream. Non-blocking: no call waits for the network. fota_link
  * (fota/link.h) drives the agent over one.
  *
  * The transport knows its server (the port configured it); the agent does

@@ -11,7 +11,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,72 +173,4 @@ void fota_posix_tcp_close(int fd)
 {
     if (fd >= 0)
         close(fd);
-}
-
-/* ---- as a struct fota_transport ------------------------------------------------ */
-
-static int transport_connect(void *ctx)
-{
-    struct fota_posix_tcp_transport *tt = ctx;
-    int rc;
-
-    fota_posix_tcp_close(tt->fd);
-    rc = fota_posix_tcp_connect(&tt->fd, tt->addr);
-    if (rc < 0 && rc != FOTA_E_AGAIN)
-        tt->fd = -1;
-    return rc;
-}
-
-static int transport_connect_result(void *ctx)
-{
-    struct fota_posix_tcp_transport *tt = ctx;
-    struct pollfd pfd = {.fd = tt->fd, .events = POLLOUT};
-    int rc;
-
-    if (poll(&pfd, 1, 0) == 0)
-        return FOTA_E_AGAIN;
-    rc = fota_posix_tcp_connect_result(tt->fd);
-    if (rc < 0 && rc != FOTA_E_AGAIN) {
-        fota_posix_tcp_close(tt->fd);
-        tt->fd = -1;
-    }
-    return rc;
-}
-
-static int transport_read(void *ctx, uint8_t *buf, size_t len)
-{
-    struct fota_posix_tcp_transport *tt = ctx;
-
-    return fota_posix_tcp_read(tt->fd, buf, len);
-}
-
-static int transport_write(void *ctx, const uint8_t *buf, size_t len)
-{
-    struct fota_posix_tcp_transport *tt = ctx;
-
-    return fota_posix_tcp_write(tt->fd, buf, len);
-}
-
-static void transport_close(void *ctx)
-{
-    struct fota_posix_tcp_transport *tt = ctx;
-
-    fota_posix_tcp_close(tt->fd);
-    tt->fd = -1;
-}
-
-void fota_posix_tcp_transport_init(struct fota_posix_tcp_transport *tt,
-                                   const struct fota_posix_tcp_addr *addr,
-                                   struct fota_transport *t)
-{
-    tt->addr = addr;
-    tt->fd = -1;
-    *t = (struct fota_transport){
-        .ctx = tt,
-        .connect = transport_connect,
-        .connect_result = transport_connect_result,
-        .read = transport_read,
-        .write = transport_write,
-        .close = transport_close,
-    };
 }

@@ -16,6 +16,7 @@
 
 #include "fota/agent.h"
 #include "fota/error.h"
+#include "fota/link.h"
 #include "test_agent_sim.h"
 
 static struct dev dev;
@@ -107,6 +108,39 @@ static void check_download(const struct boot_sim_image *img)
     assert_int_equal(srv.acks_ahead, 0);
     assert_true(srv.acks > 0);
     assert_true(srv.max_inflight <= dev.cfg.window);
+}
+
+/* ---- over a transport: fota_link ---- */
+
+/* fota_link drives the agent over the server as a transport, bytes in
+ * pieces of 1..37, the first two connects failing: the whole download, with
+ * the back-off between attempts, then the reset request. */
+static void test_link_update(void **state)
+{
+    struct dev_link dl = {.dev = &dev, .srv = &srv, .fail_connects = 2};
+    struct fota_transport t;
+    struct fota_link link;
+    uint8_t buf[64];
+    int rc = 0;
+
+    (void)state;
+    dev.max_chunk = 37;
+    dev_link_transport(&dl, &t);
+    fota_link_init(&link, &dev.agent, &t, buf, sizeof(buf));
+    for (unsigned i = 0; i < 100000 && rc != FOTA_LINK_RESET; i++) {
+        rc = fota_link_poll(&link, dev.now);
+        if (rc != FOTA_LINK_RESET && (int32_t)(fota_link_wake_at(&link) - dev.now) > 0 &&
+            srv.out_len == srv.out_off)
+            dev.now = fota_link_wake_at(&link); /* nothing to move: the clock */
+    }
+    assert_int_equal(rc, FOTA_LINK_RESET);
+    assert_int_equal(link.failures, 2);
+    assert_int_equal(link.connects, 1);
+    assert_int_equal(dl.connects, 1);
+    check_download(&v2);
+    assert_int_equal(srv.data_bytes, v2.size);
+    printf("fota_link: %u bytes in %u DATA frames over 1..37-byte pieces, after 2 failed "
+           "connects\n", srv.data_bytes, srv.data_frames);
 }
 
 /* ---- the whole update ---- */
@@ -928,6 +962,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_update, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_link_update, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_confirm_early, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_revert, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_boot_refused, world_small, world_close),

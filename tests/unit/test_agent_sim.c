@@ -455,6 +455,69 @@ static void deliver(struct dev *d, struct srv *s)
     d->delivered += used;
 }
 
+/* ---- the server as a transport (fota_link) ---- */
+
+static int link_connect(void *ctx)
+{
+    struct dev_link *l = ctx;
+
+    if (l->fail_connects > 0) {
+        l->fail_connects--;
+        return FOTA_E_IO;
+    }
+    l->connects++;
+    l->dev->sessions++;
+    srv_connect(l->srv, l->dev->sessions * 7919u + l->dev->rng);
+    return FOTA_E_AGAIN;
+}
+
+static int link_connect_result(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int link_read(void *ctx, uint8_t *buf, size_t len)
+{
+    struct dev_link *l = ctx;
+    struct srv *s = l->srv;
+    uint32_t n;
+
+    srv_pump(s);
+    if (s->out_len == s->out_off)
+        return s->closing || !s->open ? FOTA_E_IO : FOTA_E_AGAIN;
+    n = chunk_of(l->dev, s->out_len - s->out_off);
+    if (n > len)
+        n = (uint32_t)len;
+    memcpy(buf, s->out + s->out_off, n);
+    s->out_off += n;
+    return (int)n;
+}
+
+static int link_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct dev_link *l = ctx;
+    uint32_t n = chunk_of(l->dev, len);
+
+    if (!l->srv->open)
+        return FOTA_E_IO;
+    srv_receive(l->srv, buf, n);
+    return (int)n;
+}
+
+static void link_close(void *ctx)
+{
+    struct dev_link *l = ctx;
+
+    srv_disconnect(l->srv);
+}
+
+void dev_link_transport(struct dev_link *l, struct fota_transport *t)
+{
+    *t = (struct fota_transport){l, link_connect, link_connect_result, link_read, link_write,
+                                 link_close};
+}
+
 int dev_run(struct dev *d, struct srv *s, unsigned max_steps)
 {
     for (unsigned i = 0; i < max_steps; i++) {

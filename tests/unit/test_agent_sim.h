@@ -11,6 +11,7 @@
 
 #include "fota/agent.h"
 #include "fota/proto.h"
+#include "fota/transport.h"
 #include "test_boot_sim.h"
 
 #define SRV_MAX_REPORTS 64
@@ -142,6 +143,17 @@ enum run_end {
     RUN_POWER_CUT,  /* the flash went off (a cut) */
     RUN_STUCK,      /* the step budget ran out */
 };
+
+/* The server as a struct fota_transport, for fota_link: connect() is under
+ * way until connect_result() is asked; the first fail_connects connects fail;
+ * reads and writes move at most max_chunk bytes (dev's) at a time. */
+struct dev_link {
+    struct dev *dev;
+    struct srv *srv;
+    unsigned fail_connects;
+    unsigned connects;
+};
+void dev_link_transport(struct dev_link *l, struct fota_transport *t);
 
 /* Runs the agent against the server until the session ends. */
 int dev_run(struct dev *d, struct srv *s, unsigned max_steps);

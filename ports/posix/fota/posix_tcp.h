@@ -29,8 +29,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "fota/transport.h"
-
 /* "[ipv6]:65535" and its NUL, and room for a host name. */
 #define FOTA_POSIX_TCP_ADDR_TEXT 272u
 
@@ -71,18 +69,5 @@ int fota_posix_tcp_write(int fd, const uint8_t *buf, size_t len);
 
 /* Closes fd (-1 is fine). */
 void fota_posix_tcp_close(int fd);
-
-/* The same calls as a struct fota_transport (fota/transport.h), for code
- * written against it (fota_link, fota_iap): one connection to addr at a
- * time, opened by connect. The caller may poll() fd. */
-struct fota_posix_tcp_transport {
-    const struct fota_posix_tcp_addr *addr;
-    int fd; /* -1: none */
-};
-
-/* Sets tt up (no connection yet) and fills *t with its ops. */
-void fota_posix_tcp_transport_init(struct fota_posix_tcp_transport *tt,
-                                   const struct fota_posix_tcp_addr *addr,
-                                   struct fota_transport *t);
 
 #endif
