@@ -6,7 +6,8 @@
  *           [--preset gprs|gprs-bad] [--delay-ms D | --latency D]
  *           [--rate BPS] [--down BPS] [--up BPS] [--jitter-ms J] [--seed N]
  *           [--queue BYTES] [--max-conns N] [--cut-after BYTES]
- *           [--cut-every S] [--cut-random P] [--scale F]
+ *           [--cut-down BYTES] [--cut-up BYTES] [--cut-conn N]
+ *           [--cut-every S] [--cut-random P] [--scale F] [--record PREFIX]
  *
  * Every connection accepted on --listen is relayed to --to. In each direction
  * on its own, the bytes go through a model of a link:
@@ -35,6 +36,17 @@
  * BYTES have been delivered on it (both ways together), --cut-every S after
  * S seconds during which bytes were on their way, --cut-random P at each
  * slice read with probability P (from --seed). A cut resets both sides.
+ * For a sweep over the points of a protocol, --cut-down BYTES cuts once
+ * BYTES have gone server to client and more are due (0: before the first
+ * byte), --cut-up BYTES the same client to server: the bytes of one
+ * direction do not depend on how the two interleave, so the cut falls at the
+ * same byte of the stream on every run. The bytes before it are delivered,
+ * the next one never is; a stream that ends at BYTES is not cut. --cut-conn N
+ * applies every cut to the Nth connection accepted only (1: the first), so a
+ * client that reconnects after the cut goes on over a whole link. --record
+ * PREFIX writes the bytes each connection delivered to PREFIX.N.down and
+ * PREFIX.N.up (N: its number in the log), to find such points in a real
+ * session.
  *
  * --scale F runs the same link F times faster: rates x F, delays, jitter and
  * --cut-every / F, so the bandwidth-delay product (and each slice's bytes)
@@ -50,7 +62,8 @@
  *   conn N: accepted from 127.0.0.1:P
  *   conn N: closed (REASON): up=BYTES down=BYTES active_s=S open_s=S accept_at=S last_at=S
  *
- * (REASON "cut ..." for a cut), then "link: ..." with the settings in force.
+ * (REASON "cut ..." for a cut: "cut after BYTES bytes down" and "... up" for
+ * --cut-down and --cut-up), then "link: ..." with the settings in force.
  * up: client to server; down: server to client; active_s: from the accept
  * to the last byte delivered either way; open_s: from the accept to the
  * close; accept_at and last_at: the accept and the last byte, from linkemu's
@@ -60,6 +73,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -79,6 +93,7 @@
 #define SLICE_MAX 4096u
 #define QUEUE_DEFAULT 65536u
 #define MAX_CONNS_DEFAULT 1024u
+#define NEVER UINT64_MAX
 
 struct options {
     struct sockaddr_in listen, to;
@@ -88,6 +103,9 @@ struct options {
     size_t queue_max;   /* bytes waiting per direction, at most */
     size_t max_conns;
     uint64_t cut_after;             /* bytes; 0: never */
+    uint64_t cut_up, cut_down;      /* bytes one way; NEVER: no cut */
+    uint64_t cut_conn;              /* the connection cut; 0: every one */
+    const char *record;             /* file name prefix; NULL: no recording */
     uint64_t cut_every_us;          /* of transfer, real link; 0: never */
     double cut_random;              /* per slice */
     double scale;
@@ -118,6 +136,8 @@ struct dir {
     uint64_t serial_end_us; /* when the bottleneck is free again */
     uint64_t last_due_us;   /* keeps the delivery order with jitter */
     uint64_t bytes;     /* delivered */
+    uint64_t cut_at;    /* cut when more than this is due; NEVER: no cut */
+    int rec_fd;         /* --record's file; -1: none */
     int eof_read;       /* the end of stream was read from `from` */
     int eof_sent;       /* and passed on to `to` */
     int blocked;        /* `to` took less than offered: wait for POLLOUT */
@@ -128,6 +148,7 @@ struct conn {
     unsigned id;
     int cfd, sfd;       /* client side, server side */
     int connecting;     /* sfd's connect is in progress */
+    int cuttable;       /* the cuts apply to it (--cut-conn) */
     struct dir up, down;
     uint64_t accept_us, last_us;
     uint64_t busy_us, busy_since_us; /* time with bytes on their way, since */
@@ -224,7 +245,8 @@ static void usage(FILE *f)
             "               [--preset gprs|gprs-bad] [--delay-ms D | --latency D]\n"
             "               [--rate BPS] [--down BPS] [--up BPS] [--jitter-ms J]\n"
             "               [--seed N] [--queue BYTES] [--max-conns N] [--cut-after BYTES]\n"
-            "               [--cut-every S] [--cut-random P] [--scale F]\n"
+            "               [--cut-down BYTES] [--cut-up BYTES] [--cut-conn N]\n"
+            "               [--cut-every S] [--cut-random P] [--scale F] [--record PREFIX]\n"
             "  --listen ADDR     where to accept connections (port 0: any free one)\n"
             "  --to ADDR         where to relay them\n"
             "  --preset NAME     gprs: --down 5000 --up 2500 --latency 350;\n"
@@ -239,9 +261,15 @@ static void usage(FILE *f)
             "  --queue BYTES     bytes waiting per direction, at most (default %u)\n"
             "  --max-conns N     connections at once, at most (default %u)\n"
             "  --cut-after BYTES reset a connection once BYTES went through it (both ways)\n"
+            "  --cut-down BYTES  reset it once BYTES went server to client and more are due\n"
+            "                    (0: before the first byte)\n"
+            "  --cut-up BYTES    the same, client to server\n"
+            "  --cut-conn N      cut only the Nth connection accepted (default: every one)\n"
             "  --cut-every S     reset a connection after S seconds with bytes on their way\n"
             "  --cut-random P    reset a connection at a slice with probability P (0..1)\n"
             "  --scale F         run F times faster: rates x F, delays and --cut-every / F\n"
+            "  --record PREFIX   write the bytes connection N delivered to PREFIX.N.down and\n"
+            "                    PREFIX.N.up\n"
             "A delay and a rate (both ways) are needed, or a preset. Loopback addresses only.\n",
             QUEUE_DEFAULT, MAX_CONNS_DEFAULT);
 }
@@ -320,8 +348,17 @@ static int option_value(int opt, const char *arg, struct options *o, unsigned *h
         *have |= HAVE_DOWN;
         return rate_option(arg, &o->down_rate);
     case 'A':
-        if (number_parse(arg, UINT64_MAX, &o->cut_after) != 0) {
+    case 'u':
+    case 'n':
+        if (number_parse(arg, NEVER - 1, opt == 'A' ? &o->cut_after
+                                         : opt == 'u' ? &o->cut_up : &o->cut_down) != 0) {
             fprintf(stderr, "linkemu: %s: not a number of bytes\n", arg);
+            return -1;
+        }
+        return 0;
+    case 'c':
+        if (number_parse(arg, UINT32_MAX, &o->cut_conn) != 0 || o->cut_conn == 0) {
+            fprintf(stderr, "linkemu: %s: not a connection number (1 or more)\n", arg);
             return -1;
         }
         return 0;
@@ -383,6 +420,8 @@ static int options_parse(int argc, char **argv, struct options *o)
         {"max-conns", required_argument, NULL, 'm'}, {"cut-after", required_argument, NULL, 'A'},
         {"cut-every", required_argument, NULL, 'E'}, {"cut-random", required_argument, NULL, 'P'},
         {"scale", required_argument, NULL, 'F'},     {"preset", required_argument, NULL, 'p'},
+        {"cut-up", required_argument, NULL, 'u'},    {"cut-down", required_argument, NULL, 'n'},
+        {"cut-conn", required_argument, NULL, 'c'},  {"record", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
     const char *preset = NULL;
@@ -394,6 +433,7 @@ static int options_parse(int argc, char **argv, struct options *o)
     o->scale = 1.0;
     o->queue_max = QUEUE_DEFAULT;
     o->max_conns = MAX_CONNS_DEFAULT;
+    o->cut_up = o->cut_down = NEVER;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
         case 'l':
@@ -408,6 +448,7 @@ static int options_parse(int argc, char **argv, struct options *o)
             *(opt == 'l' ? &have_listen : &have_to) = 1;
             break;
         case 'p': preset = optarg; break;
+        case 'R': o->record = optarg; break;
         case 'h': usage(stdout); exit(0);
         default:
             if (option_value(opt, optarg, o, &have) != 0)
@@ -515,6 +556,10 @@ static void conn_close(struct relay *r, struct conn *c, const char *why)
         close(c->cfd);
     if (c->sfd >= 0)
         close(c->sfd);
+    if (c->up.rec_fd >= 0)
+        close(c->up.rec_fd);
+    if (c->down.rec_fd >= 0)
+        close(c->down.rec_fd);
     dir_free(&c->up);
     dir_free(&c->down);
     for (pp = &r->conns; *pp != NULL; pp = &(*pp)->next) {
@@ -535,6 +580,25 @@ static int socket_nonblocking(int domain)
     if (fd >= 0)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+/* Opens --record's two files for c. Returns -1 when c was closed. */
+static int conn_record_open(struct relay *r, struct conn *c)
+{
+    struct dir *dirs[2] = {&c->up, &c->down};
+
+    for (int i = 0; i < 2; i++) {
+        char path[4096], why[4200];
+
+        snprintf(path, sizeof(path), "%s.%u.%s", r->o.record, c->id, i == 0 ? "up" : "down");
+        dirs[i]->rec_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (dirs[i]->rec_fd < 0) {
+            snprintf(why, sizeof(why), "cannot record to %s: %s", path, strerror(errno));
+            conn_close(r, c, why);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Takes one connection and starts its relay. Returns -1 when there was none
@@ -570,11 +634,17 @@ static int conn_accept(struct relay *r)
     c->up.to = &c->sfd;
     c->down.from = &c->sfd;
     c->down.to = &c->cfd;
+    c->up.rec_fd = c->down.rec_fd = -1;
+    c->cuttable = r->o.cut_conn == 0 || r->o.cut_conn == c->id;
+    c->up.cut_at = c->cuttable ? r->o.cut_up : NEVER;
+    c->down.cut_at = c->cuttable ? r->o.cut_down : NEVER;
     c->next = r->conns;
     r->conns = c;
     r->n_conns++;
     inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text));
     printf("conn %u: accepted from %s:%u\n", c->id, text, (unsigned)ntohs(peer.sin_port));
+    if (r->o.record != NULL && conn_record_open(r, c) < 0)
+        return 0;
     c->sfd = socket_nonblocking(AF_INET);
     if (c->sfd < 0) {
         conn_close(r, c, strerror(errno));
@@ -654,13 +724,53 @@ static int dir_read(struct relay *r, struct conn *c, struct dir *d)
         if (n == 0)
             d->eof_read = 1; /* the end travels as an empty slice */
         dir_push(r, d, s, now);
-        if (n > 0 && r->o.cut_random > 0 &&
+        if (n > 0 && c->cuttable && r->o.cut_random > 0 &&
             (double)(rnd_next(r) >> 11) * 0x1.0p-53 < r->o.cut_random) {
             conn_close(r, c, "cut at random");
             return -1;
         }
         if (n == 0 || (size_t)n < want)
             return 0;
+    }
+    return 0;
+}
+
+/* Bytes d may deliver before a cut is due (NEVER: none is). */
+static uint64_t dir_room(const struct relay *r, const struct conn *c, const struct dir *d)
+{
+    uint64_t room = d->cut_at == NEVER ? NEVER : d->cut_at - d->bytes;
+    uint64_t both = c->up.bytes + c->down.bytes;
+
+    if (c->cuttable && r->o.cut_after != 0 && r->o.cut_after - both < room)
+        room = r->o.cut_after - both;
+    return room;
+}
+
+/* The cut dir_room() called for, with its reason. */
+static void dir_cut(struct relay *r, struct conn *c, const struct dir *d)
+{
+    char why[64];
+
+    if (d->bytes == d->cut_at)
+        snprintf(why, sizeof(why), "cut after %llu bytes %s", (unsigned long long)d->bytes,
+                 d == &c->up ? "up" : "down");
+    else
+        snprintf(why, sizeof(why), "cut after %llu bytes", (unsigned long long)r->o.cut_after);
+    conn_close(r, c, why);
+}
+
+/* Appends what d delivered to its --record file. */
+static int dir_record(struct dir *d, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(d->rec_fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
     }
     return 0;
 }
@@ -683,16 +793,13 @@ static int dir_write(struct relay *r, struct conn *c, struct dir *d, uint64_t no
         }
         while (s->off < s->len) {
             size_t len = s->len - s->off;
+            uint64_t room = dir_room(r, c, d);
             ssize_t n;
 
-            if (r->o.cut_after != 0 && c->up.bytes + c->down.bytes + len > r->o.cut_after)
-                len = (size_t)(r->o.cut_after - c->up.bytes - c->down.bytes);
+            if (len > room)
+                len = (size_t)room;
             if (len == 0) {
-                char why[64];
-
-                snprintf(why, sizeof(why), "cut after %llu bytes",
-                         (unsigned long long)r->o.cut_after);
-                conn_close(r, c, why);
+                dir_cut(r, c, d);
                 return -1;
             }
             n = send(*d->to, s->data + s->off, len, MSG_NOSIGNAL);
@@ -709,6 +816,10 @@ static int dir_write(struct relay *r, struct conn *c, struct dir *d, uint64_t no
                 snprintf(why, sizeof(why), "write to the %s: %s",
                          d == &c->up ? "server" : "client", strerror(errno));
                 conn_close(r, c, why);
+                return -1;
+            }
+            if (d->rec_fd >= 0 && dir_record(d, s->data + s->off, (size_t)n) != 0) {
+                conn_close(r, c, "cannot record: write failed");
                 return -1;
             }
             s->off += (size_t)n;
@@ -734,7 +845,7 @@ static int conn_pump(struct relay *r, struct conn *c, uint64_t now)
         c->busy_us += now - c->busy_since_us;
         c->busy_since_us = 0;
     }
-    if (r->cut_every_us != 0 && c->busy_us >= r->cut_every_us) {
+    if (c->cuttable && r->cut_every_us != 0 && c->busy_us >= r->cut_every_us) {
         char why[64];
 
         snprintf(why, sizeof(why), "cut after %.3f s of transfer", (double)c->busy_us / 1e6);
@@ -768,7 +879,7 @@ static uint64_t conn_next_due(const struct relay *r, const struct conn *c, uint6
         if (in > now && in < next)
             next = in; /* read again then (sooner: it is polled now) */
     }
-    if (r->cut_every_us != 0 && c->busy_since_us != 0 &&
+    if (c->cuttable && r->cut_every_us != 0 && c->busy_since_us != 0 &&
         now + (r->cut_every_us - c->busy_us) < next)
         next = now + (r->cut_every_us - c->busy_us);
     return next;
@@ -910,8 +1021,18 @@ static int relay_run(struct relay *r)
     return 0;
 }
 
+/* v in decimal, or `word` when it is `none`. */
+static const char *count_str(char buf[24], uint64_t v, uint64_t none, const char *word)
+{
+    if (v == none)
+        return word;
+    snprintf(buf, 24, "%llu", (unsigned long long)v);
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
+    char down[24], up[24], conn[24];
     struct relay r;
     struct sigaction sa;
     struct rlimit rl;
@@ -945,10 +1066,13 @@ int main(int argc, char **argv)
     if (listener_open(&r) != 0)
         return 1;
     printf("link: down=%llu up=%llu B/s latency_ms=%.1f jitter_ms=%.1f scale=%g "
-           "cut_after=%llu cut_every_s=%.3f cut_random=%g (rates and times of the real link)\n",
+           "cut_after=%llu cut_every_s=%.3f cut_random=%g cut_down=%s cut_up=%s cut_conn=%s "
+           "(rates and times of the real link)\n",
            (unsigned long long)r.o.down_rate, (unsigned long long)r.o.up_rate,
            (double)r.o.delay_us / 1e3, (double)r.o.jitter_us / 1e3, r.o.scale,
-           (unsigned long long)r.o.cut_after, (double)r.o.cut_every_us / 1e6, r.o.cut_random);
+           (unsigned long long)r.o.cut_after, (double)r.o.cut_every_us / 1e6, r.o.cut_random,
+           count_str(down, r.o.cut_down, NEVER, "none"), count_str(up, r.o.cut_up, NEVER, "none"),
+           count_str(conn, r.o.cut_conn, 0, "all"));
     rc = relay_run(&r);
     while (r.conns != NULL)
         conn_close(&r, r.conns, "linkemu stopping");

@@ -14,8 +14,11 @@
  * refuses a non-loopback address with exit 2. Then, one connection each:
  * --scale with separate --down and --up rates (each direction no sooner than
  * its own scaled rate allows, and the whole sooner than the unscaled delay
- * alone), and --cut-after (exactly that many bytes, then a reset reported as
- * a cut). Exits 0 when all hold.
+ * alone), --cut-after (exactly that many bytes, then a reset reported as
+ * a cut), --cut-up and --cut-down 0 (the same, one direction), --cut-conn 2
+ * (the first connection goes through whole) and --record (files in the
+ * current directory holding exactly the bytes each way). Exits 0 when all
+ * hold.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -327,6 +330,61 @@ static void check_cut_after(const char *emu)
     printf("cut after 5000 bytes: 5000 of 12000 arrived, then the cut\n");
 }
 
+/* One direction's cut: --cut-up 3000, then --cut-down 0. */
+static void check_cut_dirs(const char *emu)
+{
+    char *const up[] = {(char *)emu, "--listen", "127.0.0.1:0", "--delay-ms", "10",
+                        "--rate", "0", "--cut-up", "3000", NULL};
+    char *const down[] = {(char *)emu, "--listen", "127.0.0.1:0", "--delay-ms", "10",
+                          "--rate", "0", "--cut-down", "0", NULL};
+    struct one r;
+
+    one_conn(up, 12000, 2000, &r);
+    if (r.up_got != 3000 || strstr(r.closed, "(cut after 3000 bytes up): up=3000 ") == NULL)
+        die("cut-up 3000: the server got %zu bytes, linkemu said '%s'", r.up_got, r.closed);
+    one_conn(down, 2000, 2000, &r);
+    if (r.down_got != 0 || strstr(r.closed, "(cut after 0 bytes down)") == NULL)
+        die("cut-down 0: the client got %zu bytes, linkemu said '%s'", r.down_got, r.closed);
+    printf("cut after 3000 bytes up, and before the first byte down\n");
+}
+
+/* Whether file holds exactly the first len bytes one_conn() sends. */
+static int file_holds(const char *path, size_t len)
+{
+    static uint8_t want[16384], got[16384 + 1];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (f == NULL)
+        return 0;
+    n = fread(got, 1, sizeof(got), f);
+    fclose(f);
+    fill(want, 0, 0, len);
+    return n == len && memcmp(got, want, len) == 0;
+}
+
+/* --cut-conn 2 leaves the first connection whole; --record writes it. */
+static void check_cut_conn_record(const char *emu)
+{
+    char *const args[] = {(char *)emu, "--listen", "127.0.0.1:0", "--delay-ms", "10",
+                          "--rate", "0", "--cut-down", "0", "--cut-conn", "2",
+                          "--record", "linkemu_smoke_rec", NULL};
+    struct one r;
+    int up_ok, down_ok;
+
+    one_conn(args, 5000, 7000, &r);
+    up_ok = file_holds("linkemu_smoke_rec.1.up", 5000);
+    down_ok = file_holds("linkemu_smoke_rec.1.down", 7000);
+    unlink("linkemu_smoke_rec.1.up");
+    unlink("linkemu_smoke_rec.1.down");
+    if (r.up_got != 5000 || r.down_got != 7000 || strstr(r.closed, "(end of stream") == NULL)
+        die("cut-conn 2: the first connection carried %zu up, %zu down; linkemu said '%s'",
+            r.up_got, r.down_got, r.closed);
+    if (!up_ok || !down_ok)
+        die("record: the files do not hold the %s bytes", up_ok ? "down" : "up");
+    printf("cut-conn 2: the first connection whole; record: its 5000 + 7000 bytes\n");
+}
+
 int main(int argc, char **argv)
 {
     static uint8_t up[CONNS][UP_BYTES], down[CONNS][DOWN_BYTES];
@@ -346,6 +404,8 @@ int main(int argc, char **argv)
     check_refusals(argv[1]);
     check_scale_rates(argv[1]);
     check_cut_after(argv[1]);
+    check_cut_dirs(argv[1]);
+    check_cut_conn_record(argv[1]);
 
     lfd = listen_any(&port);
     snprintf(to, sizeof(to), "127.0.0.1:%u", (unsigned)port);

@@ -200,12 +200,12 @@ ROWS=""
 i=0
 for w in $WINDOWS; do
     i=$((i + 1))
-    echo "bench: fota, window $w (fotad, fota-sim run --window $w) ..."
+    echo "bench: fota, window $w (fotad, fota-sim run --window $w --chunk 1024) ..."
     FIRST=$(grep -c ': accepted from ' emu-fota.out || true)
     FIRST=$((FIRST + 1))
     rc=0
     "$BIN/fota-sim" run --simdir "dev-$i" --server "127.0.0.1:$EMU_FOTA" --window "$w" \
-        --timeout "$GUARD" >"sim-$i.out" 2>&1 || rc=$?
+        --chunk 1024 --timeout "$GUARD" >"sim-$i.out" 2>&1 || rc=$?
     [ "$rc" -eq 0 ] || fail "fota-sim run --window $w exited $rc"
     [ "$(figure ok "sim-$i.out")" = 1 ] || fail "window $w: the device did not end on 2.0.0"
     emu_settled emu-fota.out

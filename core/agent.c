@@ -182,6 +182,7 @@ static int hello_encode(struct fota_agent *a)
     h.held_bytes = a->p.held;
     h.max_frame = (uint16_t)cfg->rx_size;
     h.window = cfg->window;
+    h.chunk = cfg->chunk ? cfg->chunk : (uint16_t)FOTA_PROTO_DATA_MAX(cfg->rx_size);
     err = cfg->random(cfg->random_ctx, h.nonce, sizeof(h.nonce));
     if (err < 0)
         return err;
@@ -215,8 +216,7 @@ static int output_next(struct fota_agent *a)
         }
         if (n == 0 && a->ack_due) {
             a->ack_due = 0;
-            a->acked = a->p.held;
-            n = fota_proto_ack_encode(cfg->tx_buf, cfg->tx_size, a->p.held);
+            n = fota_proto_ack_encode(cfg->tx_buf, cfg->tx_size, a->programmed + a->tail_len);
         }
     }
     if (n <= 0)
@@ -455,7 +455,9 @@ static int config_check(const struct fota_agent_config *cfg)
         cfg->tx_size < FOTA_AGENT_TX_MIN || cfg->scratch == NULL ||
         cfg->scratch_size < page || cfg->scratch_size % fl->write_size)
         return FOTA_E_INVAL;
-    if (cfg->window < 1 || cfg->window > FOTA_PROTO_WINDOW_MAX)
+    if (cfg->window < 1 || cfg->window > FOTA_PROTO_WINDOW_MAX ||
+        (cfg->chunk != 0 && (cfg->chunk < FOTA_PROTO_CHUNK_MIN ||
+                             cfg->chunk > FOTA_PROTO_DATA_MAX(cfg->rx_size))))
         return FOTA_E_INVAL;
     return 0;
 }

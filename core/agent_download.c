@@ -170,8 +170,6 @@ void fota_agent_offer_check(struct fota_agent *a)
         flash_failed(a, err);
         return;
     }
-    a->acked = a->p.held;
-    a->frames = 0;
     if (a->p.held == a->total) {
         a->programmed = a->total;
         a->state = FOTA_AGENT_ST_VERIFY;
@@ -183,7 +181,6 @@ void fota_agent_offer_check(struct fota_agent *a)
 
 void fota_agent_data_take(struct fota_agent *a, const uint8_t *body, size_t len)
 {
-    uint32_t ack_frames = (a->cfg->window + 1u) / 2u;
     uint32_t every = a->cfg->record_every ? a->cfg->record_every : a->cfg->boot.flash->page_size;
     struct fota_proto_data d;
     uint32_t expect = a->programmed + a->tail_len;
@@ -204,18 +201,16 @@ void fota_agent_data_take(struct fota_agent *a, const uint8_t *body, size_t len)
     err = fota_agent_slot_write(a, d.bytes + skip, d.len - skip);
     if (err == 0 && a->programmed + a->tail_len == a->total)
         err = fota_agent_slot_finish(a);
-    a->frames++;
     if (err == 0 && (a->programmed == a->total ||
-                     a->programmed + a->tail_len - a->p.held >= every ||
-                     a->frames >= ack_frames)) {
+                     a->programmed + a->tail_len - a->p.held >= every))
         err = fota_agent_record_progress(a);
-        a->frames = 0;
-        a->ack_due = 1;
-    }
     if (err < 0) {
         flash_failed(a, err);
         return;
     }
+    /* Each frame is acknowledged at once: with a window of a few small frames
+     * the server never waits for more than one frame's acknowledgement. */
+    a->ack_due = 1;
     if (a->programmed == a->total) {
         a->busy = 1;
         a->state = FOTA_AGENT_ST_VERIFY;

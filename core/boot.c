@@ -23,6 +23,14 @@ const struct fota_boot_layout fota_boot_layout_stm32f103ze = {
     .secondary_pages = 114u,
 };
 
+const struct fota_boot_layout fota_boot_layout_stm32f103zg = {
+    .state_addr = 0x08004000u,
+    .primary_addr = 0x08005000u,
+    .primary_pages = 243u,
+    .secondary_addr = 0x0807E800u,
+    .secondary_pages = 242u,
+};
+
 /* ---- configuration ---- */
 
 static int area_ok(const struct fota_flash *fl, uint32_t addr, uint32_t pages)

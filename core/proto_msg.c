@@ -110,7 +110,8 @@ static int hello_fields_ok(const struct fota_proto_hello *msg)
            msg->model_len <= FOTA_PROTO_MODEL_MAX &&
            text_ok(msg->model, msg->model_len, 0x20u) &&
            msg->max_frame >= FOTA_PROTO_MIN_FRAME && msg->window >= 1 &&
-           msg->window <= FOTA_PROTO_WINDOW_MAX;
+           msg->window <= FOTA_PROTO_WINDOW_MAX && msg->chunk >= FOTA_PROTO_CHUNK_MIN &&
+           msg->chunk <= FOTA_PROTO_DATA_MAX(msg->max_frame);
 }
 
 int fota_proto_hello_mac(uint8_t mac[FOTA_PROTO_MAC_SIZE],
@@ -177,6 +178,8 @@ int fota_proto_hello_encode(uint8_t *out, size_t out_size,
     fota_store16_le(p, msg->max_frame);
     p += 2;
     *p++ = msg->window;
+    fota_store16_le(p, msg->chunk);
+    p += 2;
     memcpy(p, msg->nonce, FOTA_PROTO_NONCE_SIZE);
     p += FOTA_PROTO_NONCE_SIZE;
     fota_proto_hello_mac(p, secret, server_nonce, body, len);
@@ -215,6 +218,8 @@ int fota_proto_hello_parse(struct fota_proto_hello *out, const uint8_t *body,
     out->max_frame = fota_load16_le(p);
     p += 2;
     out->window = *p++;
+    out->chunk = fota_load16_le(p);
+    p += 2;
     memcpy(out->nonce, p, FOTA_PROTO_NONCE_SIZE);
     p += FOTA_PROTO_NONCE_SIZE;
     memcpy(out->mac, p, FOTA_PROTO_MAC_SIZE);

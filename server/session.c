@@ -420,7 +420,8 @@ static int on_hello(struct session *s, const struct fota_proto_frame *f)
     }
     memcpy(s->id, d.id, sizeof(s->id));
     s->frame_max = h.max_frame < SESSION_FRAME_CAP ? h.max_frame : SESSION_FRAME_CAP;
-    s->chunk = FOTA_PROTO_DATA_MAX(s->frame_max);
+    s->chunk = h.chunk < FOTA_PROTO_DATA_MAX(s->frame_max) ? h.chunk
+                                                            : FOTA_PROTO_DATA_MAX(s->frame_max);
     s->window = h.window;
     s->has_assigned = d.has_assigned;
     memcpy(s->assigned, d.assigned_digest, sizeof(s->assigned));
@@ -435,8 +436,8 @@ static int on_hello(struct session *s, const struct fota_proto_frame *f)
         if (out == NULL)
             return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
         tx_commit(s, fota_proto_nothing_encode(out, need, srv->cfg.poll_interval));
-        log_info(s->who, "hello: running %s, max_frame %u, window %u; nothing to do (%s)",
-                 running, (unsigned)h.max_frame, (unsigned)h.window,
+        log_info(s->who, "hello: running %s, max_frame %u, window %u x %u; nothing to do (%s)",
+                 running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)h.chunk,
                  d.has_assigned ? "runs the assigned image" : "no image assigned");
         return 0;
     }
@@ -466,8 +467,10 @@ static int on_hello(struct session *s, const struct fota_proto_frame *f)
     tx_commit(s, rc);
     hex8(hexd, d.assigned_digest);
     log_info(s->who,
-             "hello: running %s, max_frame %u, window %u; offer %s (%s, %u bytes) from offset %u",
-             running, (unsigned)h.max_frame, (unsigned)h.window, img.version, hexd,
+             "hello: running %s, max_frame %u, window %u x %u; offer %s (%s, %u bytes) from "
+             "offset %u",
+             running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)h.chunk, img.version,
+             hexd,
              (unsigned)img.size, (unsigned)offset);
     return 0;
 }

@@ -218,8 +218,7 @@ static void dev_boot(struct fleet *f, struct fleet_dev *d)
             say(f, d, "the new image runs and confirms itself");
         if (err == 0) {
             stage = "starting the agent";
-            err = simdev_app_start(&d->dev, &d->app, d->id, d->prov.secret, f->o->window,
-                                   f->o->frame, f->o->backoff_ms);
+            err = simdev_app_start(&d->dev, &d->app, d->id, d->prov.secret, &f->o->agent);
         }
         if (err == 0) {
             d->consecutive_boot_failures = 0;
@@ -760,10 +759,10 @@ int fleet_run(const struct fleet_options *o)
     }
     if (rc == 0) {
         files_limit_raise(o->parallel ? o->parallel : f.n);
-        printf("fota-sim: %zu devices from %s, server %s%s, %u at once, window %u, "
+        printf("fota-sim: %zu devices from %s, server %s%s, %u at once, window %u bytes, "
                "flaky %g, power cuts %g, timeout %u s, seed %llu\n",
                f.n, o->simdir, f.addrs[0]->text, f.n_addrs > 1 ? " and others" : "",
-               o->parallel ? o->parallel : (unsigned)f.n, o->window, o->flaky,
+               o->parallel ? o->parallel : (unsigned)f.n, simdev_window_bytes(&o->agent), o->flaky,
                o->power_cuts, o->timeout_s, (unsigned long long)o->seed);
         fflush(stdout);
         f.t0 = fleet_seconds();

@@ -29,6 +29,8 @@
 
 #include <stdint.h>
 
+#include "simdev.h"
+
 struct fleet_options {
     const char *simdir;    /* SIMDIR: <id>.conf and <id>.flash per device */
     const char *server;    /* HOST:PORT; NULL: each provisioning file's */
@@ -39,9 +41,7 @@ struct fleet_options {
     double power_cuts;     /* probability of a power cut per boot cycle, 0..1 */
     unsigned timeout_s;    /* devices not done by then fail */
     uint64_t seed;         /* of the fault generator */
-    unsigned window;       /* DATA frames in flight the devices grant, 1..64 */
-    unsigned frame;        /* the largest frame they take; 0: the default */
-    unsigned backoff_ms;   /* the agent's shortest reconnect delay; 0: its default */
+    struct simdev_agent_options agent; /* what the devices announce */
     unsigned rate;         /* bytes per second each device receives at most (a
                             * slow link); 0: as fast as the host goes */
     int verbose;           /* a line per boot, cut and session outcome */

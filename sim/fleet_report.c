@@ -124,7 +124,7 @@ void fleet_summary(struct fleet *f, double seconds)
 {
     struct totals t;
     char version[STORE_VERSION_TEXT_SIZE];
-    uint32_t window_bytes = f->o->window * SIMDEV_DATA_CHUNK;
+    uint32_t window_bytes = simdev_window_bytes(&f->o->agent);
     size_t points = distinct_points(f);
 
     totals_get(f, &t);
@@ -145,9 +145,8 @@ void fleet_summary(struct fleet *f, double seconds)
            (unsigned long long)t.data, (double)t.data / (1024.0 * 1024.0), t.installed,
            t.reverted);
     printf("connection cuts %u (%u inside a frame, %u between frames, %zu distinct "
-           "points); at most %u bytes fetched again after one (window %u x %u = %u bytes)\n",
-           t.conn_cuts, f->cuts_inside, f->cuts_between, points, t.max_conn, f->o->window,
-           SIMDEV_DATA_CHUNK, window_bytes);
+           "points); at most %u bytes fetched again after one (window %u bytes)\n",
+           t.conn_cuts, f->cuts_inside, f->cuts_between, points, t.max_conn, window_bytes);
     printf("power cuts %u (%u in the bootloader, %u in the application); at most %u bytes "
            "fetched again after one\n", t.power_cuts, t.power_boot,
            t.power_cuts - t.power_boot, t.max_power);

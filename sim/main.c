@@ -2,17 +2,19 @@
  * fota-sim: simulated devices running the device core on the host.
  *
  *   fota-sim mkfw -V X.Y.Z [-s SIZE] -o FILE.bin
- *   fota-sim device init --flash FILE -k PUB.pem [--image IMAGE]
+ *   fota-sim device init --flash FILE -k PUB.pem [--image IMAGE] [--model f103ze|f103zg]
  *   fota-sim device stage --flash FILE IMAGE
  *   fota-sim device boot --flash FILE
  *   fota-sim device confirm --flash FILE
  *   fota-sim device status --flash FILE
  *   fota-sim provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]
+ *                      [--model f103ze|f103zg]
  *   fota-sim run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P]
  *                [--corrupt P] [--power-cuts P] [--timeout S] [--seed N] [--window N]
- *                [--backoff MS] [--rate BPS] [-v]
+ *                [--chunk BYTES] [--frame BYTES] [--backoff MS] [--rate BPS] [-v]
  *   fota-sim run --simdir SIMDIR --modem TTYPATH [--device ID] [--apn APN]
- *                [--server HOST:PORT] [--timeout S] [--window N] [--backoff MS] [-v]
+ *                [--server HOST:PORT] [--timeout S] [--window N] [--chunk BYTES]
+ *                [--frame BYTES] [--backoff MS] [-v]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -38,8 +40,9 @@ static const char usage_text[] =
     "usage: fota-sim COMMAND ...\n"
     "\n"
     "  mkfw -V X.Y.Z [-s SIZE] [-a ADDR] -o FILE.bin\n"
-    "      write a demo firmware for the STM32F103ZE application slot\n"
-    "  device init --flash FILE -k KEY_OR_PUB.pem [--image IMAGE]\n"
+    "      write a demo firmware for the application slot (SIZE bytes, default\n"
+    "      20480, at most 495616: the f103zg's slot; ADDR default 0x08005200)\n"
+    "  device init --flash FILE -k KEY_OR_PUB.pem [--image IMAGE] [--model M]\n"
     "      make a device: flash file with the bootloader key and IMAGE in the\n"
     "      primary slot, as a factory programmer leaves it (no IMAGE: none, the\n"
     "      bootloader stays in recovery)\n"
@@ -51,17 +54,26 @@ static const char usage_text[] =
     "  device confirm --flash FILE\n"
     "      the running image confirms itself\n"
     "  device status --flash FILE\n"
-    "      the bootloader state, the last record and the images in both slots\n"
+    "      the model, the bootloader state, the last record and the images in\n"
+    "      both slots\n"
 
-    "  provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP]\n"
+    "  provision -d DATADIR --simdir SIMDIR -n N --image V1.IMG [-g GROUP] [--model M]\n"
     "      make N devices (sim-0001 ...) in the server's store and as simulated\n"
     "      devices in SIMDIR: a flash file with V1.IMG installed and booted, and a\n"
     "      provisioning file each\n"
     "  run --simdir SIMDIR [--server HOST:PORT] [--parallel N] [--flaky P] [--corrupt P]\n"
-    "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--backoff MS]\n"
+    "      [--power-cuts P] [--timeout S] [--seed N] [--window N] [--chunk BYTES]\n"
+    "      [--frame BYTES] [--backoff MS]\n"
     "      [--rate BPS] [-v]\n"
     "      run the devices of SIMDIR against the server until each runs the image\n"
     "      assigned to it: progress, then a table; exit 0 only if all did\n"
+    "\n"
+    "models (--model of device init and provision; the other commands tell a\n"
+    "device's model from the size of its flash file):\n"
+    "  f103ze   STM32F103ZE, 512 KiB flash (the default): images up to 114 pages,\n"
+    "           232864 bytes of payload\n"
+    "  f103zg   STM32F103ZG, 1 MiB flash: images up to 242 pages, 495008 bytes of\n"
+    "           payload (docs/flash-layout.md)\n"
     "\n"
     "run options:\n"
     "  --server HOST:PORT   the server (default: each provisioning file's)\n"
@@ -74,11 +86,12 @@ static const char usage_text[] =
     "                       operation with probability P (0..1)\n"
     "  --timeout S          devices not done after S seconds fail (default 300)\n"
     "  --seed N             seed of the faults (default: from the clock; printed)\n"
-    "  --window N           DATA frames of 1 KiB the devices let be in flight\n"
-    "                       (1..64, default 4)\n"
+    "  --window N           DATA frames the devices let be in flight (1..64,\n"
+    "                       default 8)\n"
+    "  --chunk BYTES        image bytes per DATA frame (64..1024, default 512,\n"
+    "                       at most what --frame takes)\n"
     "  --frame BYTES        the largest frame the devices take (256..1038, default\n"
-    "                       1038; an OFFER needs about 640 with 512-byte image\n"
-    "                       headers); given, they record and acknowledge every frame\n"
+    "                       1038; an OFFER needs 622 with 512-byte image headers)\n"
     "  --backoff MS         the agent's first reconnect delay (default 1000)\n"
     "  --rate BPS           bytes per second each device receives at most, as on\n"
     "                       a slow link (default: no limit)\n"
@@ -92,6 +105,7 @@ static const char usage_text[] =
 
 struct sim_options {
     const char *flash;
+    const char *model;
     const char *key;
     const char *image;
     const char *output;
@@ -112,7 +126,8 @@ static int options_parse(struct sim_options *o, int argc, char **argv)
         {"flash", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'k'},
         {"image", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
         {"version", required_argument, NULL, 'V'}, {"size", required_argument, NULL, 's'},
-        {"load-address", required_argument, NULL, 'a'}, {NULL, 0, NULL, 0},
+        {"load-address", required_argument, NULL, 'a'}, {"model", required_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
 
@@ -124,6 +139,7 @@ static int options_parse(struct sim_options *o, int argc, char **argv)
         case 'i': o->image = optarg; break;
         case 'o': o->output = optarg; break;
         case 'V': o->version = optarg; break;
+        case 'M': o->model = optarg; break;
         case 's':
         case 'a':
             if (tool_parse_u32(optarg, opt == 's' ? &o->size : &o->load_address) < 0) {
@@ -143,6 +159,13 @@ static int cmd_mkfw(struct sim_options *o)
 
     if (!o->version || !o->output)
         return usage_error("mkfw needs -V and -o");
+    if (o->model != NULL)
+        return usage_error("mkfw takes no --model: its firmware fits either model");
+    if (o->size > simdev_slot_max()) {
+        fprintf(stderr, "fota-sim: -s %u: a firmware takes at most %u bytes, the largest "
+                        "slot of any model\n", (unsigned)o->size, (unsigned)simdev_slot_max());
+        return 2;
+    }
     if (simfw_version_parse(&spec, o->version) < 0) {
         fprintf(stderr, "fota-sim: -V: '%s' is not a version X.Y.Z\n", o->version);
         return 2;
@@ -155,15 +178,31 @@ static int image_load(const char *path, uint8_t **data, size_t *len)
     return tool_read_file(path, 1u << 20, data, len);
 }
 
+/* The model --model names (NULL for the default when not given); NULL and
+ * *bad set after printing why for a name no model has. */
+static const struct simdev_model *model_parse(const char *name, int *bad)
+{
+    const struct simdev_model *m = name != NULL ? simdev_model_find(name) : NULL;
+
+    *bad = name != NULL && m == NULL;
+    if (*bad)
+        fprintf(stderr, "fota-sim: --model: no model '%s' (f103ze or f103zg)\n", name);
+    return m;
+}
+
 static int cmd_init(struct sim_options *o)
 {
     struct tool_key key;
+    const struct simdev_model *model;
     uint8_t *image;
     size_t len;
-    int rc;
+    int rc, bad;
 
     if (!o->flash || !o->key)
         return usage_error("device init needs --flash and -k");
+    model = model_parse(o->model, &bad);
+    if (bad)
+        return 2;
     if (key_load(&key, o->key, KEY_ANY) < 0)
         return 1;
     image = NULL;
@@ -172,7 +211,7 @@ static int cmd_init(struct sim_options *o)
         key_wipe(&key);
         return 1;
     }
-    rc = simdev_create(o->flash, key.pub, image, (uint32_t)len);
+    rc = simdev_create(o->flash, model, key.pub, image, (uint32_t)len);
     key_wipe(&key);
     free(image);
     if (rc == 0 && o->image != NULL)
@@ -241,6 +280,9 @@ static int cmd_status(struct simdev *dev)
         return 1;
     }
     simdev_record_str(line, &st.record);
+    printf("model      %s (%s, %u KiB of flash, images up to %u bytes)\n", dev->model->name,
+           dev->model->part, (unsigned)(dev->flash.flash.size / 1024u),
+           (unsigned)(dev->boot.layout.secondary_pages * dev->flash.flash.page_size));
     printf("counter    %u\ntrial      %s\npending    %s\nlast reset %s\n", (unsigned)st.counter,
            st.trial ? "yes" : "no", st.pending ? "yes" : "no", line);
     slot_print(dev, "primary", dev->boot.layout.primary_addr);
@@ -261,6 +303,9 @@ static int cmd_device(int argc, char **argv)
         return cmd_init(&o);
     if (!o.flash)
         return usage_error("device commands need --flash FILE");
+    if (o.model != NULL)
+        return usage_error("--model goes with device init: the other device commands tell "
+                           "the model from the flash file's size");
     if (strcmp(verb, "stage") == 0 && optind != argc - 1)
         return usage_error("device stage needs one IMAGE");
     if (simdev_open(&dev, o.flash) < 0)
@@ -312,10 +357,11 @@ static int cmd_provision(int argc, char **argv)
     static const struct option longopts[] = {
         {"data-dir", required_argument, NULL, 'd'}, {"simdir", required_argument, NULL, 'S'},
         {"count", required_argument, NULL, 'n'},    {"image", required_argument, NULL, 'i'},
-        {"group", required_argument, NULL, 'g'},    {NULL, 0, NULL, 0},
+        {"group", required_argument, NULL, 'g'},    {"model", required_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
     };
     struct simprov_options o = {0};
-    int opt;
+    int opt, bad;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "d:n:i:g:", longopts, NULL)) != -1) {
@@ -324,6 +370,11 @@ static int cmd_provision(int argc, char **argv)
         case 'S': o.simdir = optarg; break;
         case 'i': o.image = optarg; break;
         case 'g': o.group = optarg; break;
+        case 'M':
+            o.model = model_parse(optarg, &bad);
+            if (bad)
+                return 2;
+            break;
         case 'n':
             if (parse_unsigned("-n", optarg, 1, SIMPROV_MAX, &o.count) < 0)
                 return 2;
@@ -355,13 +406,13 @@ static int cmd_run(int argc, char **argv)
         {"corrupt", required_argument, NULL, 'c'},
         {"power-cuts", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 'r'},   {"window", required_argument, NULL, 'w'},
-        {"frame", required_argument, NULL, 'F'},
+        {"frame", required_argument, NULL, 'F'},  {"chunk", required_argument, NULL, 'k'},
         {"backoff", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
         {"verbose", no_argument, NULL, 'v'},      {"modem", required_argument, NULL, 'm'},
         {"device", required_argument, NULL, 'd'}, {"apn", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
-    struct fleet_options o = {.timeout_s = 300, .window = 4};
+    struct fleet_options o = {.timeout_s = 300};
     struct modemrun_options m = {.apn = "internet"};
     int fleet_only = 0;
     unsigned seed_hi;
@@ -383,11 +434,16 @@ static int cmd_run(int argc, char **argv)
         case 'c': bad = parse_probability("--corrupt", optarg, &o.corrupt); break;
         case 'P': bad = parse_probability("--power-cuts", optarg, &o.power_cuts); break;
         case 't': bad = parse_unsigned("--timeout", optarg, 1, 86400, &o.timeout_s); break;
-        case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.window); break;
+        case 'w': bad = parse_unsigned("--window", optarg, 1, 64, &o.agent.window); break;
         case 'F':
-            bad = parse_unsigned("--frame", optarg, FOTA_PROTO_MIN_FRAME, SIMDEV_RX_SIZE, &o.frame);
+            bad = parse_unsigned("--frame", optarg, FOTA_PROTO_MIN_FRAME, SIMDEV_RX_SIZE,
+                                 &o.agent.frame);
             break;
-        case 'b': bad = parse_unsigned("--backoff", optarg, 1, 60000, &o.backoff_ms); break;
+        case 'k':
+            bad = parse_unsigned("--chunk", optarg, FOTA_PROTO_CHUNK_MIN,
+                                 FOTA_PROTO_DATA_MAX(SIMDEV_RX_SIZE), &o.agent.chunk);
+            break;
+        case 'b': bad = parse_unsigned("--backoff", optarg, 1, 60000, &o.agent.backoff_ms); break;
         case 'R': bad = parse_unsigned("--rate", optarg, 0, 1u << 30, &o.rate); break;
         case 'r':
             bad = parse_unsigned("--seed", optarg, 0, UINT32_MAX, &seed_hi);
@@ -402,6 +458,12 @@ static int cmd_run(int argc, char **argv)
     }
     if (optind != argc)
         return usage_error("run takes no arguments beside its options");
+    if (o.agent.chunk != 0 && o.agent.frame != 0 &&
+        o.agent.chunk > FOTA_PROTO_DATA_MAX(o.agent.frame)) {
+        fprintf(stderr, "fota-sim: --chunk %u does not fit a --frame of %u (at most %u)\n",
+                o.agent.chunk, o.agent.frame, (unsigned)FOTA_PROTO_DATA_MAX(o.agent.frame));
+        return 2;
+    }
     if (!o.simdir)
         return usage_error("run needs --simdir SIMDIR");
     if (m.tty != NULL) {
@@ -411,8 +473,7 @@ static int cmd_run(int argc, char **argv)
         m.simdir = o.simdir;
         m.server = o.server;
         m.timeout_s = o.timeout_s;
-        m.window = o.window;
-        m.backoff_ms = o.backoff_ms;
+        m.agent = o.agent;
         m.verbose = o.verbose;
         return modemrun_run(&m);
     }

@@ -144,8 +144,7 @@ static int device_start(struct modemrun *r)
         boot_say(r, &res, confirmed);
     if (err == 0) {
         stage = "starting the agent";
-        err = simdev_app_start(&r->dev, &r->app, r->id, r->prov.secret, r->o->window, 0,
-                               r->o->backoff_ms);
+        err = simdev_app_start(&r->dev, &r->app, r->id, r->prov.secret, &r->o->agent);
     }
     if (err == 0) {
         stage = "starting the modem driver";

@@ -13,6 +13,8 @@
 #ifndef FOTA_SIM_MODEMRUN_H
 #define FOTA_SIM_MODEMRUN_H
 
+#include "simdev.h"
+
 struct modemrun_options {
     const char *simdir;   /* <id>.conf and <id>.flash */
     const char *device;   /* the id; NULL: the only device of simdir */
@@ -20,8 +22,7 @@ struct modemrun_options {
     const char *server;   /* HOST:PORT; NULL: the provisioning file's */
     const char *apn;      /* the APN for AT+CSTT */
     unsigned timeout_s;
-    unsigned window;      /* DATA frames in flight, 1..64 */
-    unsigned backoff_ms;  /* the agent's first reconnect delay; 0: its default */
+    struct simdev_agent_options agent; /* what the device announces */
     int verbose;          /* the AT dialogue, a line each way */
 };
 

@@ -80,15 +80,15 @@ static int ids_free(struct store *st, const struct simprov_options *o)
 }
 
 /* The flash of a new device, booted once. */
-static int device_flash(const char *path, const struct store_settings *set,
-                        const struct image_mem *img, const char *image_path)
+static int device_flash(const char *path, const struct simprov_options *o,
+                        const struct store_settings *set, const struct image_mem *img)
 {
     struct simdev dev;
     struct fota_boot_result res;
     char line[128];
     int err;
 
-    if (simdev_create(path, set->public_key, img->data, (uint32_t)img->len) < 0 ||
+    if (simdev_create(path, o->model, set->public_key, img->data, (uint32_t)img->len) < 0 ||
         simdev_open(&dev, path) < 0)
         return -1;
     err = fota_boot_go(&dev.boot, &res);
@@ -99,7 +99,7 @@ static int device_flash(const char *path, const struct store_settings *set,
     }
     if (res.record.action == FOTA_BOOT_ACTION_RECOVERY) {
         simdev_record_str(line, &res.record);
-        fprintf(stderr, "fota-sim: the bootloader does not boot %s: %s\n", image_path, line);
+        fprintf(stderr, "fota-sim: the bootloader does not boot %s: %s\n", o->image, line);
         return -1;
     }
     return 0;
@@ -121,7 +121,7 @@ static int device_make(struct store *st, const struct simprov_options *o,
                store_provision_fill(st, id, &p) != 0) {
         fprintf(stderr, "fota-sim: %s\n", store_errmsg(st));
     } else {
-        if (device_flash(flash, set, img, o->image) == 0) {
+        if (device_flash(flash, o, set, img) == 0) {
             if (provision_write(conf, &p, 1, msg, sizeof(msg)) == 0)
                 rc = 0;
             else
@@ -245,10 +245,11 @@ static int provision_all(struct store *st, const struct simprov_options *o,
     device_id(first, sizeof(first), 1, o->count);
     store_version_format(version, sizeof(version), &hdr.version);
     printf("provisioned %u device%s, %s%s%s%s%s%s, running %s: in the store %s and as "
-           "simulated devices in %s, server %s\n",
+           "simulated %s devices in %s, server %s\n",
            o->count, o->count == 1 ? "" : "s", first, o->count > 1 ? " .. " : "",
            o->count > 1 ? id : "", o->group ? " (group " : "", o->group ? o->group : "",
-           o->group ? ")" : "", version, o->datadir, o->simdir, set.server);
+           o->group ? ")" : "", version, o->datadir,
+           (o->model != NULL ? o->model : &simdev_models[0])->name, o->simdir, set.server);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -16,11 +17,69 @@
 static const char boot_marker[16] = "fota-sim device";
 #define BOOT_KEY_OFFSET sizeof(boot_marker)
 
+const struct simdev_model simdev_models[SIMDEV_MODELS] = {
+    {"f103ze", "STM32F103ZE", &fota_posix_flash_stm32f103ze, &fota_boot_layout_stm32f103ze,
+     FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE},
+    {"f103zg", "STM32F103ZG", &fota_posix_flash_stm32f103zg, &fota_boot_layout_stm32f103zg,
+     FOTA_AGENT_PROGRESS_ADDR_STM32F103ZG},
+};
+
+const struct simdev_model *simdev_model_find(const char *name)
+{
+    for (unsigned i = 0; i < SIMDEV_MODELS; i++)
+        if (strcmp(simdev_models[i].name, name) == 0)
+            return &simdev_models[i];
+    return NULL;
+}
+
+static uint32_t model_slot(const struct simdev_model *m)
+{
+    return m->layout->secondary_pages * m->geometry->page_size;
+}
+
+uint32_t simdev_slot_max(void)
+{
+    uint32_t most = 0;
+
+    for (unsigned i = 0; i < SIMDEV_MODELS; i++)
+        if (model_slot(&simdev_models[i]) > most)
+            most = model_slot(&simdev_models[i]);
+    return most;
+}
+
+/* The model of the device file at path, from its size; NULL after printing
+ * why there is none. */
+static const struct simdev_model *model_of_file(const char *path)
+{
+    struct stat st;
+    char sizes[128] = "";
+    size_t used = 0;
+
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "fota-sim: %s: cannot open the device file: %s\n", path,
+                strerror(errno));
+        return NULL;
+    }
+    for (unsigned i = 0; i < SIMDEV_MODELS; i++) {
+        const struct simdev_model *m = &simdev_models[i];
+
+        if (S_ISREG(st.st_mode) && st.st_size == (off_t)m->geometry->size)
+            return m;
+        if (used < sizeof(sizes))
+            used += (size_t)snprintf(sizes + used, sizeof(sizes) - used, "%s%u bytes for an %s",
+                                     i == 0 ? "" : i + 1 < SIMDEV_MODELS ? ", " : " or ",
+                                     (unsigned)m->geometry->size, m->name);
+    }
+    fprintf(stderr, "fota-sim: %s: %lld bytes, not a device flash file (expected %s)\n", path,
+            (long long)st.st_size, sizes);
+    return NULL;
+}
+
 static void config_init(struct simdev *dev)
 {
     dev->boot = (struct fota_boot_config){
         .flash = &dev->flash.flash,
-        .layout = fota_boot_layout_stm32f103ze,
+        .layout = *dev->model->layout,
         .public_key = dev->public_key,
         .buf = dev->buf,
         .buf_size = sizeof(dev->buf),
@@ -100,11 +159,13 @@ long simdev_scan(const char *dir, char ***ids)
     return (long)n;
 }
 
-int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE],
-                  const uint8_t *image, uint32_t image_size)
+int simdev_create(const char *path, const struct simdev_model *m,
+                  const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SIZE], const uint8_t *image,
+                  uint32_t image_size)
 {
     struct fota_posix_flash flash;
-    const struct fota_boot_layout *lay = &fota_boot_layout_stm32f103ze;
+    const struct simdev_model *model = m != NULL ? m : &simdev_models[0];
+    const struct fota_boot_layout *lay = model->layout;
     uint8_t boot_area[BOOT_KEY_OFFSET + FOTA_ED25519_PUBLIC_KEY_SIZE];
     int err;
 
@@ -112,15 +173,15 @@ int simdev_create(const char *path, const uint8_t pub[FOTA_ED25519_PUBLIC_KEY_SI
         fprintf(stderr, "fota-sim: %s: cannot replace the device file\n", path);
         return -1;
     }
-    err = fota_posix_flash_open(&flash, path, &fota_posix_flash_stm32f103ze);
+    err = fota_posix_flash_open(&flash, path, model->geometry);
     if (err < 0) {
         fprintf(stderr, "fota-sim: %s: cannot create the device file: %s\n", path,
                 fota_strerror(err));
         return -1;
     }
     if (image_size > slot_capacity(&flash.flash, lay->secondary_pages)) {
-        fprintf(stderr, "fota-sim: image of %u bytes does not fit the %u-byte slot\n",
-                image_size, slot_capacity(&flash.flash, lay->secondary_pages));
+        fprintf(stderr, "fota-sim: image of %u bytes does not fit the %u-byte slot of the %s\n",
+                image_size, slot_capacity(&flash.flash, lay->secondary_pages), model->name);
         fota_posix_flash_close(&flash);
         return -1;
     }
@@ -144,7 +205,10 @@ int simdev_open(struct simdev *dev, const char *path)
     int err;
 
     memset(dev, 0, sizeof(*dev));
-    err = fota_posix_flash_open(&dev->flash, path, &fota_posix_flash_stm32f103ze);
+    dev->model = model_of_file(path);
+    if (dev->model == NULL)
+        return -1;
+    err = fota_posix_flash_open(&dev->flash, path, dev->model->geometry);
     if (err < 0) {
         fprintf(stderr, "fota-sim: %s: cannot open the device file: %s\n", path,
                 fota_strerror(err));
@@ -293,17 +357,34 @@ static int app_random(void *ctx, uint8_t *buf, size_t len)
     return 0;
 }
 
-int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
-                     const uint8_t *secret, unsigned window, unsigned frame,
-                     unsigned backoff_ms)
+static unsigned agent_chunk(const struct simdev_agent_options *o)
 {
-    uint32_t rx = frame != 0 && frame < sizeof(app->rx_buf) ? frame : sizeof(app->rx_buf);
+    unsigned rx = o->frame != 0 ? o->frame : SIMDEV_RX_SIZE;
+    unsigned most = FOTA_PROTO_DATA_MAX(rx);
+
+    if (o->chunk != 0)
+        return o->chunk;
+    return SIMDEV_CHUNK < most ? SIMDEV_CHUNK : most;
+}
+
+unsigned simdev_window_bytes(const struct simdev_agent_options *o)
+{
+    return (o->window != 0 ? o->window : SIMDEV_WINDOW) * agent_chunk(o);
+}
+
+int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
+                     const uint8_t *secret, const struct simdev_agent_options *o)
+{
+    uint32_t rx = o->frame != 0 ? o->frame : SIMDEV_RX_SIZE;
+
+    if (rx > sizeof(app->rx_buf) || agent_chunk(o) > UINT16_MAX)
+        return FOTA_E_INVAL;
 
     app->cfg = (struct fota_agent_config){
         .boot = dev->boot,
-        .progress_addr = FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE,
+        .progress_addr = dev->model->progress_addr,
         .device_id = id,
-        .model = "STM32F103ZE",
+        .model = dev->model->part,
         .secret = secret,
         .random = app_random,
         .rx_buf = app->rx_buf,
@@ -312,9 +393,9 @@ int simdev_app_start(struct simdev *dev, struct simdev_app *app, const char *id,
         .tx_size = sizeof(app->tx_buf),
         .scratch = app->scratch,
         .scratch_size = sizeof(app->scratch),
-        .window = (uint8_t)window,
-        .record_every = frame != 0 ? (uint32_t)FOTA_PROTO_DATA_MAX(rx) : 0,
-        .backoff_min_ms = backoff_ms,
+        .window = (uint8_t)(o->window != 0 ? o->window : SIMDEV_WINDOW),
+        .chunk = (uint16_t)agent_chunk(o),
+        .backoff_min_ms = o->backoff_ms,
     };
     return fota_agent_init(&app->agent, &app->cfg);
 }

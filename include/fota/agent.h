@@ -44,8 +44,8 @@
  *
  * The progress page (docs/protocol.md, "Device progress log") holds 64-byte
  * CRC-closed records: the digest of the image being downloaded, the bytes of
- * it held durably, and the report bookkeeping. ACKs never run ahead of it.
- * A cut while a full page is erased and rewritten loses it: the download
+ * it held durably, and the report bookkeeping. An ACK runs ahead of it by
+ * at most record_every bytes (a reset fetches those again). A cut while a full page is erased and rewritten loses it: the download
  * then starts over (a page holds 32 records; see record_every).
  *
  * The code: core/agent.c (sessions and frames), core/agent_download.c,
@@ -78,6 +78,8 @@
 
 /* STM32F103ZE: page 255, the page the boot layout leaves unused. */
 #define FOTA_AGENT_PROGRESS_ADDR_STM32F103ZE 0x0807F800u
+/* STM32F103ZG: page 511, its last. */
+#define FOTA_AGENT_PROGRESS_ADDR_STM32F103ZG 0x080FF800u
 
 struct fota_agent_config {
     /* flash, layout and public key, as the bootloader has them. boot.buf is
@@ -106,9 +108,14 @@ struct fota_agent_config {
     uint32_t scratch_size;  /* >= page_size, a multiple of write_size */
 
     uint8_t window;         /* DATA frames in flight, 1..FOTA_PROTO_WINDOW_MAX */
-    /* Record the progress (and so acknowledge) at the latest after this many
-     * bytes written; 0: one page. Also recorded after every (window + 1) / 2
-     * frames, so the server's window never runs dry. */
+    /* Image bytes per DATA frame, FOTA_PROTO_CHUNK_MIN..FOTA_PROTO_DATA_MAX(
+     * rx_size); 0: the most rx_size takes. window x chunk is what the link
+     * holds in flight: it must cover a round trip of the link, and smaller
+     * frames let each acknowledgement come sooner. */
+    uint16_t chunk;
+    /* Record the progress durably at the latest after this many bytes
+     * written; 0: one page. Every DATA frame is acknowledged once written; a
+     * reset resumes from the last record. */
     uint32_t record_every;
 
     uint32_t answer_timeout_ms; /* 0: FOTA_AGENT_ANSWER_TIMEOUT_MS */
@@ -193,8 +200,6 @@ struct fota_agent {
     uint32_t total;          /* its size; 0: no download in progress */
     uint32_t programmed;     /* bytes in flash (a multiple of write_size or total) */
     uint32_t erased_to;      /* slot offset up to which pages are erased */
-    uint32_t frames;         /* DATA frames since the last record */
-    uint32_t acked;          /* the last offset acknowledged in this session */
     uint8_t ack_due;
     uint8_t tail_len;        /* bytes in tail, less than write_size */
     uint8_t tail[FOTA_AGENT_WRITE_MAX];

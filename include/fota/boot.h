@@ -47,6 +47,13 @@ struct fota_boot_layout {
  * to 114 pages. */
 extern const struct fota_boot_layout fota_boot_layout_stm32f103ze;
 
+/* STM32F103ZG (512 pages of 2 KiB at 0x08000000, XL density): the same map
+ * stretched. Bootloader, configuration and state pages as on the ZE, primary
+ * pages 10-252 (0x08005000), secondary pages 253-494 (0x0807E800); pages
+ * 495-510 are left to the recovery loader and page 511 to the download
+ * agent. Images up to 242 pages. */
+extern const struct fota_boot_layout fota_boot_layout_stm32f103zg;
+
 struct fota_boot_config {
     const struct fota_flash *flash;
     struct fota_boot_layout layout;

@@ -166,7 +166,7 @@ const char *fota_proto_error_name(uint16_t code);
 
 /* Body sizes. */
 #define FOTA_PROTO_CHALLENGE_SIZE FOTA_PROTO_NONCE_SIZE
-#define FOTA_PROTO_HELLO_FIXED_SIZE 129u /* HELLO without id and model */
+#define FOTA_PROTO_HELLO_FIXED_SIZE 131u /* HELLO without id and model */
 #define FOTA_PROTO_HELLO_MAX_SIZE \
     (FOTA_PROTO_HELLO_FIXED_SIZE + FOTA_PROTO_ID_MAX + FOTA_PROTO_MODEL_MAX)
 #define FOTA_PROTO_NOTHING_SIZE 4u
@@ -182,6 +182,9 @@ const char *fota_proto_error_name(uint16_t code);
 /* Most DATA bytes a frame of max_frame bytes carries. */
 #define FOTA_PROTO_DATA_MAX(max_frame) \
     ((max_frame) - FOTA_PROTO_OVERHEAD - FOTA_PROTO_DATA_HEAD_SIZE)
+/* The fewest image bytes per DATA frame a device may ask for: below this the
+ * 14 bytes around each would be most of the link. */
+#define FOTA_PROTO_CHUNK_MIN 64u
 
 /* CHALLENGE: the server's nonce for this connection. */
 int fota_proto_challenge_encode(uint8_t *out, size_t out_size,
@@ -201,6 +204,9 @@ struct fota_proto_hello {
     uint32_t held_bytes;                  /* bytes of it held; 0: none */
     uint16_t max_frame;                   /* >= FOTA_PROTO_MIN_FRAME */
     uint8_t window;                       /* 1..FOTA_PROTO_WINDOW_MAX */
+    uint16_t chunk;                       /* image bytes per DATA frame:
+                                           * FOTA_PROTO_CHUNK_MIN..
+                                           * FOTA_PROTO_DATA_MAX(max_frame) */
     uint8_t nonce[FOTA_PROTO_NONCE_SIZE]; /* the device's */
     uint8_t mac[FOTA_PROTO_MAC_SIZE];     /* filled by parse; encode computes it */
 };

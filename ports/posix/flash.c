@@ -23,6 +23,15 @@ const struct fota_posix_flash_geometry fota_posix_flash_stm32f103ze = {
     .erased = 0xFFu,
 };
 
+/* XL density: two banks of 256 pages, one address range to the core. */
+const struct fota_posix_flash_geometry fota_posix_flash_stm32f103zg = {
+    .base = 0x08000000u,
+    .size = 1024u * 1024u,
+    .page_size = 2048u,
+    .write_size = 2u,
+    .erased = 0xFFu,
+};
+
 /* ---- geometry and argument checks ---- */
 
 static int geometry_ok(const struct fota_posix_flash_geometry *g)

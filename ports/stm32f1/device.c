@@ -16,10 +16,18 @@
 #include "uart.h"
 #include "watchdog.h"
 
-/* DATA bytes per frame the agent announces (its receive buffer). */
-#ifndef DEVICE_DATA_CHUNK
-#define DEVICE_DATA_CHUNK 1024u
+/* The largest frame the agent takes: an OFFER with a 512-byte image header
+ * is 622 bytes. */
+#ifndef DEVICE_RX_SIZE
+#define DEVICE_RX_SIZE 640u
 #endif
+/* Image bytes per DATA frame, DEVICE_WINDOW of them in flight: 8 x 512
+ * bytes cover a GPRS round trip (0.7 s at 5,000 B/s) with an
+ * acknowledgement per frame, so the link never waits for one. */
+#ifndef DEVICE_DATA_CHUNK
+#define DEVICE_DATA_CHUNK 512u
+#endif
+#define DEVICE_WINDOW 8u
 /* Received bytes waiting for the agent. */
 #ifndef DEVICE_LINK_BUF
 #define DEVICE_LINK_BUF 256u
@@ -118,7 +126,7 @@ void device_reset(void)
 static struct device_modem modem;
 static struct fota_agent agent;
 static struct fota_link link;
-static uint8_t agent_rx[DEVICE_DATA_CHUNK + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD];
+static uint8_t agent_rx[DEVICE_RX_SIZE];
 static uint8_t agent_tx[FOTA_AGENT_TX_MIN];
 static uint8_t scratch[STM32F1_PAGE_SIZE];
 static uint8_t link_buf[DEVICE_LINK_BUF];
@@ -201,7 +209,8 @@ void device_agent_run(const struct fota_boot_config *boot, const struct fota_dev
         .tx_size = sizeof(agent_tx),
         .scratch = scratch,
         .scratch_size = sizeof(scratch),
-        .window = 4,
+        .window = DEVICE_WINDOW,
+        .chunk = DEVICE_DATA_CHUNK,
         .connect_timeout_ms = FOTA_MODEM_OPEN_MAX_MS,
     };
     uint32_t next = 0;

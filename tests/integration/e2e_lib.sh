@@ -45,14 +45,14 @@ start_fotad() {
     [ -n "$PORT" ] || fail "no port in $1.out"
 }
 
-# setup N: keys, images v1.img (1.0.0, 20000 bytes) and v2.img (2.0.0,
-# 30000 bytes), the data directory, fotad, N devices on 1.0.0 in group
-# fleet, and v2.img in the store (not assigned yet).
+# setup N [V2_SIZE]: keys, images v1.img (1.0.0, 20000 bytes) and v2.img
+# (2.0.0, V2_SIZE bytes, default 30000), the data directory, fotad, N devices
+# on 1.0.0 in group fleet, and v2.img in the store (not assigned yet).
 setup() {
     "$FOTA" keygen -o key.pem >/dev/null
     "$FOTA" pubkey -k key.pem -o pub.pem
     "$SIM" mkfw -V 1.0.0 -s 20000 -o v1.bin
-    "$SIM" mkfw -V 2.0.0 -s 30000 -o v2.bin
+    "$SIM" mkfw -V 2.0.0 -s "${2:-30000}" -o v2.bin
     "$FOTA" sign -k key.pem -V 1.0.0 -c 1 v1.bin -o v1.img >/dev/null
     "$FOTA" sign -k key.pem -V 2.0.0 -c 2 v2.bin -o v2.img >/dev/null
     "$FOTA" -d data init -k pub.pem >/dev/null

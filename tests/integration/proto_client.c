@@ -17,6 +17,7 @@
  *       --other FILE        an image not assigned (notassigned)
  *       --max-frame N       HELLO max_frame (default 1038: 1 KiB per DATA)
  *       --window N          HELLO window (default 4)
+ *       --chunk N           HELLO chunk (default: the most max_frame takes)
  *       --state FILE        bytes held so far: announced in HELLO, extended
  *                           with each acknowledged frame (resume tests)
  *       --cut-after N       close abruptly once N more bytes have arrived
@@ -314,6 +315,7 @@ struct device {
     uint8_t secret[32];
     uint16_t max_frame;
     uint8_t window;
+    uint16_t chunk; /* 0: FOTA_PROTO_DATA_MAX(max_frame) */
     uint8_t running[32];
     uint8_t held_digest[32];
     uint32_t held;
@@ -336,6 +338,7 @@ static size_t hello_build(uint8_t *out, size_t size, const struct device *d,
     h.held_bytes = d->held;
     h.max_frame = d->max_frame;
     h.window = d->window;
+    h.chunk = d->chunk ? d->chunk : (uint16_t)FOTA_PROTO_DATA_MAX(d->max_frame);
     randombytes_buf(h.nonce, sizeof(h.nonce));
     n = fota_proto_hello_encode(out, size, &h, d->secret, nonce);
     if (n < 0)
@@ -538,6 +541,7 @@ static int cmd_run(int argc, char **argv)
         {"other", required_argument, NULL, 'O'},
         {"max-frame", required_argument, NULL, 'F'},
         {"window", required_argument, NULL, 'W'},
+        {"chunk", required_argument, NULL, 'K'},
         {"state", required_argument, NULL, 'S'},
         {"cut-after", required_argument, NULL, 'C'},
         {"stall-after", required_argument, NULL, 'L'},
@@ -571,6 +575,7 @@ static int cmd_run(int argc, char **argv)
         case 'O': load_expected(&other, optarg); break;
         case 'F': d.max_frame = (uint16_t)strtoul(optarg, NULL, 10); break;
         case 'W': d.window = (uint8_t)strtoul(optarg, NULL, 10); break;
+        case 'K': d.chunk = (uint16_t)strtoul(optarg, NULL, 10); break;
         case 'S': state = optarg; break;
         case 'C': cut_after = strtol(optarg, NULL, 10); break;
         case 'L': stall_after = strtol(optarg, NULL, 10); break;

@@ -24,7 +24,7 @@ $T "$PROTO_CLIENT" run -p "$PORT" --id dev-1 --image assigned.img update >one.tx
     fail "update: $(cat one.txt)"
 grep -q "^update: from 0 received $size new $size again 0$" one.txt || fail "$(cat one.txt)"
 ok
-logged "dev-1: hello: running 1\\.0\\.0, max_frame 1038, window 4; offer 2\\.0\\.0 \\([0-9a-f]{8}, $size bytes\\) from offset 0" \
+logged "dev-1: hello: running 1\\.0\\.0, max_frame 1038, window 4 x 1024; offer 2\\.0\\.0 \\([0-9a-f]{8}, $size bytes\\) from offset 0" \
     u.log "offer logged"
 logged "dev-1: request: from offset 0 of $size, 1024-byte frames, window 4" u.log "request logged"
 logged "dev-1: download acknowledged: $size bytes from offset 0" u.log "completion logged"
@@ -39,12 +39,17 @@ $T "$PROTO_CLIENT" run -p "$PORT" --id dev-idle report >r.txt || fail "report: $
 logged "dev-idle: hello: .*nothing to do \\(no image assigned\\)" u.log "unassigned device"
 logged "dev-idle: report 41: failed.*\\(already stored\\)" u.log "duplicate report recognised"
 
-# Ten devices at once, every frame size and window.
+# Ten devices at once, every frame size, window and chunk (0: the most the
+# frame takes).
 i=3
-for spec in "640 1" "700 2" "1038 4" "2062 8" "4110 16" "65535 64" "65535 1" "777 64" "1000 3" "4110 64"; do
+for spec in "640 1 0" "700 2 64" "1038 8 512" "2062 8 0" "4110 16 0" "65535 64 0" "65535 1 1000" \
+    "777 64 0" "1000 3 0" "4110 64 0"; do
     set -- $spec
+    chunk=""
+    [ "$3" = 0 ] || chunk="--chunk $3"
+    # shellcheck disable=SC2086 # an option and its value, or nothing
     (rc=0; $T "$PROTO_CLIENT" run -p "$PORT" --id dev-$i --image assigned.img \
-        --max-frame "$1" --window "$2" update >c$i.txt 2>c$i.err || rc=$?; echo $rc >c$i.rc) &
+        --max-frame "$1" --window "$2" $chunk update >c$i.txt 2>c$i.err || rc=$?; echo $rc >c$i.rc) &
     CLIENTS="$CLIENTS $!"
     i=$((i + 1))
 done
@@ -66,6 +71,12 @@ logged "dev-3: refused \\(TOO_BIG, in state idle\\): the offer takes 622 bytes, 
     u.log "offer too big for the device"
 logged "dev-12: request: from offset 0 of $size, 4096-byte frames, window 64" u.log \
     "frames capped at 4 KiB of data"
+logged "dev-4: request: from offset 0 of $size, 64-byte frames, window 2" u.log \
+    "the smallest chunk"
+logged "dev-5: request: from offset 0 of $size, 512-byte frames, window 8" u.log \
+    "the STM32 port's window: 8 x 512 bytes"
+logged "dev-9: request: from offset 0 of $size, 1000-byte frames, window 1" u.log \
+    "a chunk below the frame's room"
 
 # A hundred devices at once.
 i=13

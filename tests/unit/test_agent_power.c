@@ -97,7 +97,6 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
                              uint32_t seed, struct sweep_stats *st)
 {
     uint32_t page = dev.sim.flash.flash.page_size;
-    uint32_t ack_frames = (c->dl.window + 1u) / 2u;
     uint32_t every = c->record_every ? c->record_every : page;
     uint32_t frame = dev_download_frame(&c->dl);
     uint32_t bound;
@@ -129,8 +128,7 @@ static void run_download_cut(const struct power_case *c, uint64_t at, uint32_t u
     /* Fetched twice: what was in flight, what was received but not yet
      * recorded, and the frame being written. A cut while the progress page
      * itself is erased may lose the log: the download starts over. */
-    bound = c->dl.window * frame + (every > ack_frames * frame ? every : ack_frames * frame) +
-            frame;
+    bound = c->dl.window * frame + every + frame;
     if (is_compaction(at)) {
         st->log_lost += srv.data_bytes - v2.size > bound;
         bound = v2.size;

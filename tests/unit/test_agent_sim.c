@@ -212,7 +212,7 @@ static void srv_frame(struct srv *s, const struct fota_proto_frame *f)
         if (fota_proto_ack_parse(&v, f->body, f->len) < 0 || v < s->acked || v > s->next)
             break;
         s->acks++;
-        if (s->durable != NULL && v > s->durable(s->durable_ctx))
+        if (s->durable != NULL && v > s->durable(s->durable_ctx) + s->ack_lead)
             s->acks_ahead++;
         s->acked = v;
         while (s->inflight > 0 && s->inflight_end[0] <= v) {
@@ -256,7 +256,7 @@ static void srv_pump(struct srv *s)
 {
     while (s->open && s->sending && !s->closing && s->inflight < s->window &&
            s->next < s->image_size) {
-        uint32_t n = s->chunk ? s->chunk : FOTA_PROTO_DATA_MAX((uint32_t)s->max_frame);
+        uint32_t n = s->chunk ? s->chunk : s->hello.chunk;
         size_t room;
         uint8_t *p = out_room(s, &room);
 
@@ -358,6 +358,7 @@ void dev_attach(struct dev *d, struct srv *s)
 {
     s->durable = dev_durable;
     s->durable_ctx = d;
+    s->ack_lead = d->cfg.record_every ? d->cfg.record_every : d->cfg.boot.flash->page_size;
 }
 
 void dev_close(struct dev *d)

@@ -28,13 +28,15 @@ struct srv {
     const char *device_id;
     uint32_t poll_s;        /* in NOTHING */
     uint16_t error_after_hello; /* answer HELLO with this ERROR instead */
-    uint32_t chunk;         /* DATA bytes per frame; 0: as many as fit */
+    uint32_t chunk;         /* DATA bytes per frame; 0: the HELLO's chunk */
     int no_reported;        /* never answer REPORT */
     const uint8_t *manifest_image; /* OFFER this one's manifest; NULL: image's */
     /* Asked at every ACK: the bytes the device holds durably (flash and
-     * progress record); an ACK beyond it is counted in acks_ahead. */
+     * progress record); an ACK more than ack_lead beyond it is counted in
+     * acks_ahead. */
     uint32_t (*durable)(void *ctx);
     void *durable_ctx;
+    uint32_t ack_lead;      /* the device's record_every */
     uint32_t corrupt_data_frame;   /* flip a bit in the N-th DATA frame (1-based) */
     uint32_t skip_data_frame;      /* do not send the N-th DATA frame (a gap) */
     const uint8_t *serve;          /* DATA from these bytes; NULL: image */
@@ -63,7 +65,7 @@ struct srv {
     uint32_t data_bytes;    /* DATA payload bytes sent */
     uint32_t max_inflight;
     uint32_t acks;
-    unsigned acks_ahead;    /* ACKs of bytes not durable: must stay 0 */
+    unsigned acks_ahead;    /* ACKs too far ahead of the record: must stay 0 */
     struct fota_proto_hello hello; /* the last one */
     struct fota_proto_report reports[SRV_MAX_REPORTS];
     unsigned n_reports;

@@ -1,12 +1,15 @@
-/* The bootloader's state log (core/boot_state.c) and CRC-32 (core/crc32.c). */
+/* The bootloader's state log (core/boot_state.c), CRC-32 (core/crc32.c) and
+ * the STM32 layouts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "fota/agent.h"
 #include "fota/boot.h"
 #include "fota/bytes.h"
 #include "fota/crc32.h"
@@ -330,6 +333,92 @@ static void test_stm32_layout(void **state)
     fota_posix_flash_close(&stm32);
 }
 
+/* 256 KiB of payload behind the default header: more than the ZE's slot. */
+#define ZG_TEST_PAYLOAD (256u * 1024u)
+
+static void test_stm32f103zg_layout(void **state)
+{
+    const struct fota_boot_layout *l = &fota_boot_layout_stm32f103zg;
+    const struct fota_boot_layout *ze = &fota_boot_layout_stm32f103ze;
+    const uint32_t image = 0x200u + ZG_TEST_PAYLOAD + FOTA_IMAGE_TRAILER_SIZE;
+    struct fota_posix_flash zg;
+    struct fota_boot_config cfg = {.layout = *l};
+    struct fota_boot_state st;
+
+    (void)state;
+    /* The ZE's bootloader, configuration and state pages, and its
+     * application address. */
+    assert_int_equal(l->state_addr, ze->state_addr);
+    assert_int_equal(l->primary_addr, ze->primary_addr);
+    assert_int_equal(l->primary_pages, l->secondary_pages + 1u);
+    assert_int_equal(l->secondary_addr, l->primary_addr + l->primary_pages * 2048u);
+    /* pages 495-510 for the recovery loader, 511 for the agent */
+    assert_int_equal(l->secondary_addr + l->secondary_pages * 2048u, 0x08000000u + 495u * 2048u);
+    assert_int_equal(FOTA_AGENT_PROGRESS_ADDR_STM32F103ZG, 0x08000000u + 511u * 2048u);
+    assert_true(image <= l->secondary_pages * 2048u);
+    assert_true(image > ze->secondary_pages * 2048u);
+    assert_int_equal(fota_posix_flash_open(&zg, NULL, &fota_posix_flash_stm32f103zg), 0);
+    assert_int_equal(zg.flash.size, 512u * 2048u);
+    cfg.flash = &zg.flash;
+    assert_int_equal(fota_boot_config_check(&cfg), 0);
+    assert_int_equal(fota_boot_state_read(&cfg, &st), 0);
+    fota_posix_flash_close(&zg);
+}
+
+/* Marks the secondary of dev pending and resets: what the bootloader did. */
+static struct fota_boot_result pending_reset(struct boot_sim *dev)
+{
+    struct fota_boot_result res;
+
+    assert_int_equal(fota_boot_mark_pending(&dev->cfg), 0);
+    assert_int_equal(fota_boot_go(&dev->cfg, &res), 0);
+    return res;
+}
+
+/* A 256 KiB image: the ZG's bootloader installs it and boots it on trial;
+ * the ZE's refuses it as too big, even with its bytes in the pages past the
+ * slot. */
+static void test_stm32f103zg_installs_256k(void **state)
+{
+    struct boot_sim zg, ze;
+    struct boot_sim_image v1, v2;
+    struct fota_boot_result res;
+
+    (void)state;
+    boot_sim_open(&zg, &fota_posix_flash_stm32f103zg, &fota_boot_layout_stm32f103zg, 2048);
+    boot_sim_image_make(&zg, &v1, 1, 1, 20000, 0x200, 1);
+    boot_sim_image_make(&zg, &v2, 2, 2, ZG_TEST_PAYLOAD, 0x200, 2);
+    boot_sim_factory(&zg, zg.cfg.layout.primary_addr, zg.cfg.layout.primary_pages, &v1);
+    assert_int_equal(boot_sim_download(&zg, &v2), 0);
+    res = pending_reset(&zg);
+    assert_int_equal(res.record.action, FOTA_BOOT_ACTION_INSTALLED);
+    assert_int_equal(res.image.payload_size, ZG_TEST_PAYLOAD);
+    assert_int_equal(res.load_address, 0x08005200u);
+    assert_true(boot_sim_holds(&zg, zg.cfg.layout.primary_addr, &v2));
+    assert_true(boot_sim_holds(&zg, zg.cfg.layout.secondary_addr, &v1));
+    assert_int_equal(fota_boot_confirm(&zg.cfg), 0);
+    assert_int_equal(fota_boot_go(&zg.cfg, &res), 0);
+    assert_int_equal(res.record.action, FOTA_BOOT_ACTION_BOOT);
+    assert_int_equal(res.image.security_counter, 2);
+
+    /* The same bytes on a ZE (same key, same load address). */
+    boot_sim_open(&ze, &fota_posix_flash_stm32f103ze, &fota_boot_layout_stm32f103ze, 2048);
+    boot_sim_factory(&ze, ze.cfg.layout.primary_addr, ze.cfg.layout.primary_pages, &v1);
+    memcpy(ze.flash.mem + (ze.cfg.layout.secondary_addr - ze.flash.flash.base), v2.bytes,
+           v2.size);
+    res = pending_reset(&ze);
+    assert_int_equal(res.record.action, FOTA_BOOT_ACTION_REFUSED);
+    assert_int_equal(res.record.error, FOTA_E_TOO_BIG);
+    assert_true(boot_sim_holds(&ze, ze.cfg.layout.primary_addr, &v1));
+    printf("STM32F103ZG: a %u-byte image (%u bytes of payload) installed and confirmed; "
+           "the STM32F103ZE refused it: too big\n", (unsigned)v2.size,
+           (unsigned)ZG_TEST_PAYLOAD);
+    boot_sim_image_free(&v1);
+    boot_sim_image_free(&v2);
+    boot_sim_close(&zg);
+    boot_sim_close(&ze);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +438,8 @@ int main(void)
                                         sim_teardown),
         cmocka_unit_test_setup_teardown(test_config_checked, sim_setup, sim_teardown),
         cmocka_unit_test(test_stm32_layout),
+        cmocka_unit_test(test_stm32f103zg_layout),
+        cmocka_unit_test(test_stm32f103zg_installs_256k),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,15 +88,14 @@ static void temp_path(char *path, size_t size, const char *tag)
 
 /* ---- geometry and open ---- */
 
-static void test_stm32f103ze_geometry(void **state)
+/* An STM32F103 part of size bytes: 2 KiB pages, half-words, all erased. */
+static void check_stm32f103_geometry(const struct fota_posix_flash_geometry *g, uint32_t size)
 {
-    const struct fota_posix_flash_geometry *g = &fota_posix_flash_stm32f103ze;
     struct fota_posix_flash f;
     uint8_t buf[64];
 
-    (void)state;
     assert_int_equal(g->base, 0x08000000u);
-    assert_int_equal(g->size, 512u * 1024u);
+    assert_int_equal(g->size, size);
     assert_int_equal(g->page_size, 2048u);
     assert_int_equal(g->write_size, 2u);
     assert_int_equal(g->erased, 0xFF);
@@ -117,6 +116,18 @@ static void test_stm32f103ze_geometry(void **state)
     assert_int_equal(read_at(&f, g->base + g->size - sizeof buf, buf, sizeof buf), 0);
     assert_int_equal(read_at(&f, g->base + g->size - 1, buf, 2), FOTA_E_INVAL);
     fota_posix_flash_close(&f);
+}
+
+static void test_stm32f103ze_geometry(void **state)
+{
+    (void)state;
+    check_stm32f103_geometry(&fota_posix_flash_stm32f103ze, 512u * 1024u);
+}
+
+static void test_stm32f103zg_geometry(void **state)
+{
+    (void)state;
+    check_stm32f103_geometry(&fota_posix_flash_stm32f103zg, 1024u * 1024u);
 }
 
 static void test_open_rejects_bad_geometry(void **state)
@@ -697,6 +708,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stm32f103ze_geometry),
+        cmocka_unit_test(test_stm32f103zg_geometry),
         cmocka_unit_test(test_open_rejects_bad_geometry),
         cmocka_unit_test(test_close_is_safe_on_zeroed_and_twice),
         cmocka_unit_test(test_erase_sets_erased_and_counts),

@@ -159,6 +159,7 @@ static struct fota_proto_hello sample_hello(void)
     h.held_bytes = 123456;
     h.max_frame = 1034;
     h.window = 4;
+    h.chunk = 800;
     for (int i = 0; i < 16; i++)
         h.nonce[i] = (uint8_t)(0x30 + i);
     return h;
@@ -296,7 +297,7 @@ static void test_hello_round_trip(void **state)
 
     (void)state;
     int n = fota_proto_hello_encode(frame, sizeof(frame), &h, secret, server_nonce);
-    assert_int_equal(n, 10 + 129 + 9 + 13);
+    assert_int_equal(n, 10 + 131 + 9 + 13);
     decode_all_ways(frame, (size_t)n, &d);
     assert_int_equal(d.type, FOTA_PROTO_HELLO);
     assert_int_equal(fota_proto_hello_parse(&p, d.body, d.len), 0);
@@ -313,6 +314,7 @@ static void test_hello_round_trip(void **state)
     assert_int_equal(p.held_bytes, 123456);
     assert_int_equal(p.max_frame, 1034);
     assert_int_equal(p.window, 4);
+    assert_int_equal(p.chunk, 800);
     assert_memory_equal(p.nonce, h.nonce, 16);
     /* The mac is the last 32 bytes and checks. */
     assert_memory_equal(p.mac, d.body + d.len - 32, 32);
@@ -323,7 +325,7 @@ static void test_hello_round_trip(void **state)
     /* No model at all. */
     h.model_len = 0;
     n = fota_proto_hello_encode(frame, sizeof(frame), &h, secret, server_nonce);
-    assert_int_equal(n, 10 + 129 + 9);
+    assert_int_equal(n, 10 + 131 + 9);
     decode_all_ways(frame, (size_t)n, &d);
     assert_int_equal(fota_proto_hello_parse(&p, d.body, d.len), 0);
     assert_int_equal(p.model_len, 0);
@@ -412,8 +414,17 @@ static void test_hello_fields(void **state)
     bad.window = 65;
     assert_int_equal(fota_proto_hello_encode(frame, 256, &bad, secret, server_nonce), FOTA_E_INVAL);
     bad = h;
+    bad.chunk = FOTA_PROTO_CHUNK_MIN - 1;
+    assert_int_equal(fota_proto_hello_encode(frame, 256, &bad, secret, server_nonce), FOTA_E_INVAL);
+    bad = h;
+    bad.chunk = 1021; /* more than a 1034-byte frame carries */
+    assert_int_equal(fota_proto_hello_encode(frame, 256, &bad, secret, server_nonce), FOTA_E_INVAL);
+    bad = h;
     bad.max_frame = 256;
     bad.window = 64;
+    bad.chunk = FOTA_PROTO_DATA_MAX(256);
+    assert_true(fota_proto_hello_encode(frame, 256, &bad, secret, server_nonce) > 0);
+    bad.chunk = FOTA_PROTO_CHUNK_MIN;
     assert_true(fota_proto_hello_encode(frame, 256, &bad, secret, server_nonce) > 0);
 
     /* The parser refuses each bad field in an otherwise good body. */
@@ -421,7 +432,8 @@ static void test_hello_fields(void **state)
     uint8_t *body = frame + 6;
     size_t len = (size_t)n - 10;
     size_t at_model = 1 + h.id_len;
-    size_t at_max_frame = len - 32 - 16 - 1 - 2;
+    size_t at_max_frame = len - 32 - 16 - 2 - 1 - 2;
+    size_t at_chunk = at_max_frame + 3;
     struct {
         size_t at;
         uint8_t value;
@@ -437,6 +449,8 @@ static void test_hello_fields(void **state)
         {at_max_frame + 1, 0},  /* max_frame 0x000A < 256 */
         {at_max_frame + 2, 0},  /* window 0 */
         {at_max_frame + 2, 65}, /* window 65 */
+        {at_chunk + 1, 0},      /* chunk 0x0320 -> 0x0020: below 64 */
+        {at_chunk + 1, 4},      /* chunk 0x0420: more than max_frame carries */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t saved = body[cases[i].at];
@@ -969,7 +983,7 @@ static void test_reencode(void **state)
 
         /* HELLO: random fields within range. */
         uint8_t id_len = (uint8_t)(1 + rng() % 32), model_len = (uint8_t)(rng() % 33);
-        len = 129u + id_len + model_len;
+        len = 131u + id_len + model_len;
         rng_fill(body, len);
         body[0] = id_len;
         for (int i = 0; i < id_len; i++)
@@ -978,8 +992,11 @@ static void test_reencode(void **state)
         for (int i = 0; i < model_len; i++)
             body[2 + id_len + i] = (uint8_t)(0x20 + rng() % 95);
         size_t tail = 2u + id_len + model_len + 8 + 64 + 4;
-        fota_store16_le(body + tail, (uint16_t)(256 + rng() % 60000));
+        uint16_t max_frame = (uint16_t)(256 + rng() % 60000);
+        fota_store16_le(body + tail, max_frame);
         body[tail + 2] = (uint8_t)(1 + rng() % 64);
+        fota_store16_le(body + tail + 3,
+                        (uint16_t)(64 + rng() % (FOTA_PROTO_DATA_MAX(max_frame) - 63)));
         assert_int_equal(fota_proto_hello_parse(&h, body, len), 0);
         int n = fota_proto_hello_encode(frame, sizeof(frame), &h, secret, server_nonce);
         assert_int_equal(n, (int)len + 10);

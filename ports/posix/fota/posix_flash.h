@@ -57,6 +57,8 @@ struct fota_posix_flash_geometry {
 
 /* STM32F103ZE: 512 KiB at 0x08000000, 256 pages of 2 KiB, half-words. */
 extern const struct fota_posix_flash_geometry fota_posix_flash_stm32f103ze;
+/* STM32F103ZG: 1 MiB at 0x08000000, 512 pages of 2 KiB, half-words. */
+extern const struct fota_posix_flash_geometry fota_posix_flash_stm32f103zg;
 
 /* Opens the flash kept in the file at path, creating it erased when it does
  * not exist; a file of another size is an error. path NULL: memory only.
