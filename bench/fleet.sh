@@ -102,10 +102,16 @@ disk_free=$(df -Pk "$SIMROOT" | awk 'NR == 2 { print $4 }')
 
 TICK=$(getconf CLK_TCK)
 
-# cpu_s PID: user + system CPU seconds of PID so far.
+# cpu_s PID: "TOTAL USER SYSTEM", the CPU seconds of PID (one thread) so
+# far. TOTAL from /proc/PID/schedstat in nanoseconds when the kernel has it
+# (a clock tick is 10 ms: 1 to 3 ticks for nginx's smaller runs), else
+# user + system; USER and SYSTEM in clock ticks from /proc/PID/stat.
 cpu_s() {
     # The command name may hold spaces: count fields after its ')'.
-    sed 's/.*) //' "/proc/$1/stat" | awk -v t="$TICK" '{ printf "%.2f", ($12 + $13) / t }'
+    sed 's/.*) //' "/proc/$1/stat" | awk -v t="$TICK" -v ns="$(cut -d ' ' -f 1 \
+        "/proc/$1/schedstat" 2>/dev/null)" '{
+        total = ns != "" && ns > 0 ? ns / 1e9 : ($12 + $13) / t
+        printf "%.6f %.2f %.2f", total, $12 / t, $13 / t }'
 }
 
 # kb PID FIELD: a /proc/PID/status figure in KiB (VmRSS, VmHWM).
@@ -231,7 +237,9 @@ run_fleet() { # N
     echo "bench: $N devices (provisioned in $prov_s s), $P fota-sim run --parallel $((N / P))" \
         "at once ..."
     idle_kb=$(kb "$FOTAD_PID" VmRSS)
-    cpu0=$(cpu_s "$FOTAD_PID")
+    read -r cpu0 usr0 sys0 <<EOF
+$(cpu_s "$FOTAD_PID")
+EOF
     t0=$(date +%s.%N)
     SIM_PIDS=""
     for k in $(seq 1 "$P"); do
@@ -244,7 +252,9 @@ run_fleet() { # N
         wait "$p" || rc=$?
     done
     wall=$(calc "printf \"%.2f\", $(date +%s.%N) - $t0")
-    cpu1=$(cpu_s "$FOTAD_PID")
+    read -r cpu1 usr1 sys1 <<EOF
+$(cpu_s "$FOTAD_PID")
+EOF
     peak_kb=$(kb "$FOTAD_PID" VmHWM)
     kill -0 "$FOTAD_PID" 2>/dev/null || fail "fotad died during the run of $N devices"
     kill "$FOTAD_PID"
@@ -261,23 +271,30 @@ run_fleet() { # N
     [ "$conns" -gt 0 ] || fail "fotad's log shows no session"
     [ "$KEEP" = 1 ] || rm -rf "$SIMDIR"
 
-    h_done=- h_wall=- h_cpu=- h_bytes=0 h_peak=- h_idle=-
+    h_done=- h_wall=- h_cpu=- h_bytes=0 h_peak=- h_idle=- h_usr=- h_sys=-
     if [ -n "$NGINX" ]; then
         echo "bench: $N HTTP clients of nginx ..."
         h_idle=$(kb "$NGINX_WORKER" VmRSS)
-        hcpu0=$(cpu_s "$NGINX_WORKER")
+        read -r hcpu0 husr0 hsys0 <<EOF
+$(cpu_s "$NGINX_WORKER")
+EOF
         rc=0
         timeout $((120 + N / 20)) python3 "$HERE/fleet_http.py" "$NGINX_PORT" /fw.img "$N" \
             "$IMG_SIZE" >"http-$N.out" 2>&1 || rc=$?
-        hcpu1=$(cpu_s "$NGINX_WORKER")
+        read -r hcpu1 husr1 hsys1 <<EOF
+$(cpu_s "$NGINX_WORKER")
+EOF
         h_peak=$(kb "$NGINX_WORKER" VmHWM)
         [ "$rc" -eq 0 ] || fail "the HTTP clients exited $rc ($(cat "http-$N.out"))"
         h_done=$(figure ok "http-$N.out")
         h_wall=$(figure seconds "http-$N.out")
         h_bytes=$(figure bytes "http-$N.out")
-        h_cpu=$(calc "printf \"%.2f\", $hcpu1 - $hcpu0")
+        h_cpu=$(calc "printf \"%.6f\", $hcpu1 - $hcpu0")
+        h_usr=$(calc "printf \"%.2f\", $husr1 - $husr0")
+        h_sys=$(calc "printf \"%.2f\", $hsys1 - $hsys0")
     fi
-    ROWS="$ROWS $N:$done_n:$wall:$(calc "printf \"%.2f\", $cpu1 - $cpu0"):$bytes:$idle_kb:$peak_kb:$conns:$h_done:$h_wall:$h_cpu:$h_bytes:$h_idle:$h_peak:$prov_s"
+    ROWS="$ROWS $N:$done_n:$wall:$(calc "printf \"%.6f\", $cpu1 - $cpu0"):$bytes:$idle_kb:$peak_kb:$conns:$h_done:$h_wall:$h_cpu:$h_bytes:$h_idle:$h_peak:$prov_s"
+    ROWS="$ROWS:$(calc "printf \"%.2f\", $usr1 - $usr0"):$(calc "printf \"%.2f\", $sys1 - $sys0"):$h_usr:$h_sys"
 }
 for n in $COUNTS; do
     run_fleet "$n"
@@ -293,7 +310,8 @@ printf "%7s %7s %7s | %8s %8s %6s | %7s %8s %6s | %6s %7s %7s %8s\n" \
 printf "%7s %7s %7s | %8s %8s %6s | %7s %8s %6s | %6s %7s %7s %8s\n" \
     "" "" "" GiB GiB "" MiB KiB "" "" "" MiB KiB
 for r in $ROWS; do
-    IFS=: read -r n dn wall cpu bytes idle peak conns hd hwall hcpu hbytes hidle hpeak prov <<EOF
+    IFS=: read -r n dn wall cpu bytes idle peak conns hd hwall hcpu hbytes hidle hpeak prov \
+        _ <<EOF
 $r
 EOF
     awk -v n="$n" -v dn="$dn" -v wall="$wall" -v cpu="$cpu" -v bytes="$bytes" \
@@ -312,23 +330,49 @@ EOF
             printf " %6s %7s %7s %8s\n", "-", "-", "-", "-"
     }'
 done
+# The same CPU split into user and system time, per GiB.
+echo
+printf "%7s | %9s %9s %9s %9s | %9s %9s %9s %9s\n" "" "fotad" "fotad" "fotad" "fotad" \
+    "nginx" "nginx" "nginx" "nginx"
+printf "%7s | %9s %9s %9s %9s | %9s %9s %9s %9s\n" devices "user s" "system s" "user s/" \
+    "sys s/" "user s" "system s" "user s/" "sys s/"
+printf "%7s | %9s %9s %9s %9s | %9s %9s %9s %9s\n" "" "" "" GiB GiB "" "" GiB GiB
+for r in $ROWS; do
+    IFS=: read -r n _ _ _ bytes _ _ _ _ _ _ hbytes _ _ _ usr sys husr hsys <<EOF
+$r
+EOF
+    awk -v n="$n" -v bytes="$bytes" -v usr="$usr" -v sys="$sys" -v hbytes="$hbytes" \
+        -v husr="$husr" -v hsys="$hsys" 'BEGIN {
+        gib = 1024 * 1024 * 1024
+        printf "%7d | %9.2f %9.2f %9.2f %9.2f |", n, usr, sys, usr / (bytes / gib),
+               sys / (bytes / gib)
+        if (hbytes > 0)
+            printf " %9.2f %9.2f %9.2f %9.2f\n", husr, hsys, husr / (hbytes / gib),
+                   hsys / (hbytes / gib)
+        else
+            printf " %9s %9s %9s %9s\n", "-", "-", "-", "-"
+    }'
+done
+window=$(sed -n 's/.* hello: .* window \([0-9]* x [0-9]*\); offer .*/\1/p' "fotad-$n.log" | head -n 1)
 cat <<EOF
 
 measured: $(sed -n 's/.*info fotad: \(fotad [^ ]*\) started.*/\1/p' "fotad-$n.log" | head -n 1),
   nginx $NGINX_VERSION; $(uname -m), $(nproc) CPUs, everything on 127.0.0.1 at once.
 fotad: N devices of fota-sim run, all at once (one poll loop per process; several
   processes of at most $PER_SIM devices under the open-file limit of $want), each on 1.0.0
-  with 2.0.0 ($IMG_SIZE bytes signed) assigned: HELLO, the download in DATA frames of
-  1 KiB (window 4), the reset and install, the session that reports it. done: devices
-  on 2.0.0, verified; wall s: from the start of fota-sim run to the last one's end.
-  CPU: fotad's user + system seconds during the run (/proc/PID/stat) over the DATA
-  bytes the devices received, in GiB.
+  with 2.0.0 ($IMG_SIZE bytes signed) assigned: HELLO, the download (fota-sim's default
+  window: ${window:-?} image bytes in flight), the reset and install, the session that
+  reports it. done: devices on 2.0.0, verified; wall s: from the start of fota-sim run
+  to the last one's end.
+  CPU: fotad's CPU seconds during the run (/proc/PID/schedstat, in nanoseconds; user
+  and system apart: /proc/PID/stat, in ticks of $((1000 / TICK)) ms) over the DATA bytes
+  the devices received, in GiB.
   peak: fotad's VmHWM; RSS/dev: (peak - VmRSS before the run) / most open, the most
   sessions open at once in fotad's log (HELLO to close).
 nginx: one worker (sendfile on, access_log off) serving the same $IMG_SIZE-byte file to
   N clients at once (bench/fleet_http.py: one connection and one GET each); CPU: the
-  worker's user + system seconds over the body bytes received; RSS/cli: (worker's VmHWM
-  - its VmRSS before) / N.
+  worker's CPU seconds, measured alike, over the body bytes received; RSS/cli:
+  (worker's VmHWM - its VmRSS before) / N.
 ratio: fotad's CPU s/GiB / nginx's (below 1: fotad spends less CPU per byte served).
   A fota download is more than a file: a challenge and HMAC check, a SQLite lookup and
   writes of progress and reports, and a second session after the install.

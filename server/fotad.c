@@ -43,6 +43,10 @@
  * database and its journal, image files, the log, stdio. */
 #define FD_RESERVE 128
 #define PROGRESS_FLUSH_MS 1000u
+/* A busy loop sleeps this long before it polls again (loop_set_gather):
+ * thousands of devices sending small frames would otherwise wake it for
+ * nearly every frame. Nothing to a device on a cellular link. */
+#define ROUND_GATHER_US 1000u
 #define ACCEPT_PAUSE_MS 100u
 #define ACCEPTS_PER_EVENT 64
 
@@ -564,6 +568,16 @@ static void flush_timer(struct loop *loop, struct loop_timer *t, void *data)
     loop_timer_arm(loop, t, PROGRESS_FLUSH_MS);
 }
 
+/* The end of every round: one commit of the round's store writes (the
+ * answers that wait for it go out), then the round's log lines in one
+ * write. */
+static void round_end(struct loop *loop, void *data)
+{
+    (void)loop;
+    session_server_round_end(data);
+    log_flush();
+}
+
 /* Raises the soft descriptor limit to the hard one; returns the soft one. */
 static long fd_limit_raise(void)
 {
@@ -706,9 +720,13 @@ int main(int argc, char **argv)
              (unsigned long long)cfg.idle_ms, session_struct_size(), loop_backend_name());
     loop_timer_init(&flush, flush_timer, sessions);
     loop_timer_arm(loop, &flush, PROGRESS_FLUSH_MS);
+    loop_set_round_end(loop, round_end, sessions);
+    loop_set_gather(loop, ROUND_GATHER_US);
+    log_set_buffered(1);
 
     loop_run(loop);
 
+    log_set_buffered(0);
     loop_timer_disarm(loop, &flush);
     listener_close(&fota_l, loop);
     listener_close(&legacy_l, loop);

@@ -1,6 +1,9 @@
 /*
  * fotad's log: one line per event, written with a single write(2) so that
  * lines from one process never interleave, to stderr and optionally to a file.
+ * Buffered (log_set_buffered), whole lines wait in memory for log_flush(),
+ * which writes them all at once: fotad does so at the end of every round of
+ * its event loop, so that a busy round costs one write, not one per line.
  *
  *   2024-05-01T12:00:00.123Z info 10.0.0.7:40312 dev-17: hello, running 1.2.0+0
  *
@@ -41,8 +44,17 @@ int log_level_parse(const char *s, enum log_level *level);
  * previous file. */
 int log_open_file(const char *path, char *err, size_t errlen);
 
-/* Closes the file opened by log_open_file (stderr stays). */
+/* Closes the file opened by log_open_file (stderr stays), after log_flush. */
 void log_close(void);
+
+/* on 1: lines are kept (up to LOG_BUFFER_SIZE bytes, then written) until
+ * log_flush; a process killed meanwhile loses them. on 0: flushes, then
+ * writes each line at once (the default). */
+#define LOG_BUFFER_SIZE 65536
+void log_set_buffered(int on);
+
+/* Writes the lines kept, if any. */
+void log_flush(void);
 
 /* One line: who is the peer/device ("fotad" when NULL). */
 void log_event(enum log_level level, const char *who, const char *fmt, ...) LOG_PRINTF(3, 4);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 
@@ -30,6 +31,10 @@ struct loop {
     struct loop_timer **heap;
     size_t heap_len;
     size_t heap_cap;
+    loop_round_proc *round_end;
+    void *round_data;
+    unsigned gather_us;
+    int last_fd_ran;    /* fd callbacks run in the last round */
 };
 
 uint64_t loop_now_ms(void)
@@ -113,6 +118,17 @@ void loop_fd_del(struct loop *loop, int fd, int mask)
         fe->proc = NULL;
         fe->data = NULL;
     }
+}
+
+void loop_fd_close(struct loop *loop, int fd)
+{
+    if (fd >= 0 && fd < loop->setsize) {
+        loop_backend_closing(loop->backend, fd);
+        loop->fds[fd].mask = LOOP_NONE;
+        loop->fds[fd].proc = NULL;
+        loop->fds[fd].data = NULL;
+    }
+    close(fd);
 }
 
 int loop_fd_mask(const struct loop *loop, int fd)
@@ -242,6 +258,35 @@ static int timers_run(struct loop *loop, uint64_t now)
 
 /* ---- running --------------------------------------------------------- */
 
+void loop_set_round_end(struct loop *loop, loop_round_proc *proc, void *data)
+{
+    loop->round_end = proc;
+    loop->round_data = data;
+}
+
+void loop_set_gather(struct loop *loop, unsigned us)
+{
+    loop->gather_us = us;
+}
+
+/* After a busy round, lets events gather (see loop_set_gather). Returns the
+ * poll's timeout: 0 after the pause (what is ready then is the round; when
+ * nothing is, the next round waits as usual), else timeout_ms. */
+static int gather(struct loop *loop, int timeout_ms)
+{
+    struct timespec ts;
+    uint64_t us = loop->gather_us;
+
+    if (us == 0 || loop->last_fd_ran == 0 || timeout_ms == 0)
+        return timeout_ms;
+    if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000u < us)
+        us = (uint64_t)timeout_ms * 1000u; /* a timer is due sooner */
+    ts.tv_sec = (time_t)(us / 1000000u);
+    ts.tv_nsec = (long)(us % 1000000u) * 1000L;
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
 int loop_run_once(struct loop *loop, int timeout_ms)
 {
     int n, i, ran = 0;
@@ -253,6 +298,7 @@ int loop_run_once(struct loop *loop, int timeout_ms)
         if (timeout_ms < 0 || until < timeout_ms)
             timeout_ms = until;
     }
+    timeout_ms = gather(loop, timeout_ms);
     n = loop_backend_poll(loop->backend, timeout_ms, loop->fired, LOOP_FIRED_MAX);
     for (i = 0; i < n; i++) {
         int fd = loop->fired[i].fd;
@@ -265,7 +311,10 @@ int loop_run_once(struct loop *loop, int timeout_ms)
             ran++;
         }
     }
+    loop->last_fd_ran = ran;
     ran += timers_run(loop, loop_now_ms());
+    if (loop->round_end != NULL)
+        loop->round_end(loop, loop->round_data);
     return ran;
 }
 

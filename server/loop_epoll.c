@@ -73,6 +73,14 @@ int loop_backend_set(struct loop_backend *b, int fd, int oldmask, int newmask)
     return 0;
 }
 
+void loop_backend_closing(struct loop_backend *b, int fd)
+{
+    /* Closing the last descriptor of a file removes it from every epoll
+     * set: no EPOLL_CTL_DEL, one system call less per connection. */
+    (void)b;
+    (void)fd;
+}
+
 int loop_backend_poll(struct loop_backend *b, int timeout_ms, struct loop_fired *fired, int max)
 {
     int n, i;

@@ -6,8 +6,19 @@
  * Input goes through the push-fed frame decoder into session_frame, which
  * dispatches on the frame type; each handler either answers (a frame queued
  * in the output buffer) or refuses (session_fail: ERROR queued, state
- * CLOSING). Only the two loop callbacks free a session (session_drop), so a
+ * CLOSING). Only the loop's callbacks free a session (session_drop), so a
  * handler never has to ask whether its session still exists.
+ *
+ * The store is written in one transaction per round of the loop (group
+ * commit): the first write of a round opens it (store_group), and
+ * session_server_round_end commits it once the round's callbacks have run.
+ * An answer that says something was stored (REPORTED, and the answers to
+ * HELLO, which is recorded) waits in its session's output until that commit
+ * (session_hold): a crash never tells a device something the store lost.
+ *
+ * DATA goes out straight from the image's sealed frames, which lie back to
+ * back: the frames a window lets go are one run of memory, written with
+ * whatever else waits in one writev, without a copy.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +50,11 @@
 #define SESSION_REPORTS_MAX 16u
 /* Image files kept open while no session reads them. */
 #define IMAGE_CACHE_IDLE 8u
+/* Frame sizes sealed in advance per image; devices asking for others get
+ * their frames sealed one by one. */
+#define IMAGE_FRAME_SETS 4
+/* Challenge nonces drawn from the system's generator at once. */
+#define NONCE_POOL (64u * FOTA_PROTO_NONCE_SIZE)
 #define SESSION_WHO_LEN (NET_ADDR_LEN + STORE_ID_MAX + 2)
 
 enum session_state {
@@ -56,15 +73,16 @@ struct image_ref {
     int fd;
     uint32_t size;
     unsigned refs;
-    /* Its DATA frames of frames_chunk image bytes, sealed once when the
-     * first session sends it (image_frames_build): every device fetching
-     * the image gets the same frames, so each CRC is computed once per
-     * image, not per frame sent. Back to back, frame i at i times a full
-     * frame; NULL before, or when that failed (then frames are read and
-     * sealed one by one, as for sessions with another frame size). */
-    uint8_t *frames;
-    uint32_t frames_chunk;
-    int frames_failed;
+    /* Its DATA frames of chunk image bytes, sealed once when the first
+     * session with that frame size sends it (image_frames): every device
+     * fetching the image gets the same frames, so each CRC is computed once
+     * per image, not per frame sent. Back to back, frame i at i times a full
+     * frame. chunk 0: a free slot; frames NULL: sealing failed (then frames
+     * are read and sealed one by one, as for a frame size without a slot). */
+    struct {
+        uint32_t chunk;
+        uint8_t *frames;
+    } sets[IMAGE_FRAME_SETS];
 };
 
 struct session {
@@ -100,8 +118,19 @@ struct session {
     int progress_dirty;                 /* acked_off not yet in the store */
     uint32_t reports;                   /* REPORT frames on this connection */
 
+    /* The round's commit: output waits for it while held; hold_len bytes
+     * from tx_off were queued before the answer that waits. */
+    int held;
+    size_t hold_len;
+    struct session *held_prev, *held_next;
+
     struct fota_proto_decoder dec;
-    size_t tx_off, tx_len;              /* unsent output: tx[tx_off .. tx_len) */
+    /* Unsent output, in this order: the rest of a sealed DATA frame partly
+     * written (part_len bytes at part, in the image's frames), then
+     * tx[tx_off .. tx_len). */
+    const uint8_t *part;
+    size_t part_len;
+    size_t tx_off, tx_len;
     uint8_t rx[SESSION_RX_SIZE];
     uint8_t tx[SESSION_TX_SIZE];
 };
@@ -115,6 +144,11 @@ struct session_server {
     int open;
     struct image_ref *images;
     unsigned image_count;
+    int in_group;           /* the round's transaction is open */
+    int group_failed;       /* it could not be opened: calls commit alone */
+    struct session *held;   /* sessions whose output waits for the commit */
+    size_t nonce_off;       /* nonces[nonce_off ..] not used yet */
+    uint8_t nonces[NONCE_POOL];
 };
 
 size_t session_struct_size(void)
@@ -198,6 +232,14 @@ static struct image_ref *image_get(struct session_server *srv, const uint8_t *di
     return ref;
 }
 
+static void image_free(struct image_ref *ref)
+{
+    close(ref->fd);
+    for (int i = 0; i < IMAGE_FRAME_SETS; i++)
+        free(ref->sets[i].frames);
+    free(ref);
+}
+
 /* Drops a reference; closes images nobody reads beyond the few kept. */
 static void image_put(struct session_server *srv, struct image_ref *ref)
 {
@@ -211,9 +253,7 @@ static void image_put(struct session_server *srv, struct image_ref *ref)
             break;
         }
     }
-    close(ref->fd);
-    free(ref->frames);
-    free(ref);
+    image_free(ref);
     srv->image_count--;
 }
 
@@ -244,18 +284,17 @@ static size_t data_frame_len(uint32_t chunk)
     return (size_t)chunk + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD;
 }
 
-/* Seals every DATA frame of ref's image for chunk-byte frames into
- * ref->frames. On failure ref->frames_failed is set and nothing is kept. */
-static void image_frames_build(struct image_ref *ref, uint32_t chunk, const char *who)
+/* Seals every DATA frame of ref's image for chunk-byte frames into a new
+ * buffer. NULL when out of memory or the image cannot be read (logged). */
+static uint8_t *image_frames_seal(struct image_ref *ref, uint32_t chunk, const char *who)
 {
     uint32_t count = (ref->size + chunk - 1) / chunk;
     size_t stride = data_frame_len(chunk);
     uint8_t *frames = malloc(count * stride + 1);
 
-    ref->frames_failed = 1;
     if (frames == NULL) {
         log_warn(who, "no memory for the image's DATA frames: sealed one by one");
-        return;
+        return NULL;
     }
     for (uint32_t i = 0; i < count; i++) {
         uint32_t off = i * chunk;
@@ -268,12 +307,27 @@ static void image_frames_build(struct image_ref *ref, uint32_t chunk, const char
             fota_proto_frame_seal(frame, stride, FOTA_PROTO_DATA,
                                   n + FOTA_PROTO_DATA_HEAD_SIZE) < 0) {
             free(frames);
-            return;
+            return NULL;
         }
     }
-    ref->frames = frames;
-    ref->frames_chunk = chunk;
-    ref->frames_failed = 0;
+    return frames;
+}
+
+/* ref's DATA frames of chunk image bytes, sealed on first use; NULL when
+ * every slot holds another frame size or sealing failed (it is not tried
+ * again). */
+static const uint8_t *image_frames(struct image_ref *ref, uint32_t chunk, const char *who)
+{
+    for (int i = 0; i < IMAGE_FRAME_SETS; i++) {
+        if (ref->sets[i].chunk == chunk)
+            return ref->sets[i].frames;
+        if (ref->sets[i].chunk == 0) {
+            ref->sets[i].chunk = chunk;
+            ref->sets[i].frames = image_frames_seal(ref, chunk, who);
+            return ref->sets[i].frames;
+        }
+    }
+    return NULL;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -334,6 +388,55 @@ static int session_fail(struct session *s, uint16_t code, const char *fmt, ...)
     return -1;
 }
 
+/* ---- the round's transaction -------------------------------------------- */
+
+/* Opens the round's transaction unless it is open. Every store write goes
+ * after this call, so that a round's writes are one commit. When it cannot
+ * be opened (logged), the round's writes commit one by one. */
+static void store_group(struct session_server *srv)
+{
+    if (srv->in_group || srv->group_failed)
+        return;
+    if (store_begin(srv->st) != 0) {
+        log_error(NULL, "cannot start a transaction: %s; committing each write alone",
+                  store_errmsg(srv->st));
+        srv->group_failed = 1;
+        return;
+    }
+    srv->in_group = 1;
+}
+
+/* Keeps s's output from the answer queued next on until the round's
+ * commit; bytes queued before it wait too. Nothing when no transaction is
+ * open: the write the answer depends on committed on its own. */
+static void session_hold(struct session *s)
+{
+    struct session_server *srv = s->srv;
+
+    if (!srv->in_group || s->held)
+        return;
+    s->held = 1;
+    s->hold_len = s->tx_len - s->tx_off;
+    s->held_prev = NULL;
+    s->held_next = srv->held;
+    if (srv->held != NULL)
+        srv->held->held_prev = s;
+    srv->held = s;
+}
+
+static void session_unhold(struct session *s)
+{
+    if (!s->held)
+        return;
+    if (s->held_prev != NULL)
+        s->held_prev->held_next = s->held_next;
+    else
+        s->srv->held = s->held_next;
+    if (s->held_next != NULL)
+        s->held_next->held_prev = s->held_prev;
+    s->held = 0;
+}
+
 /* ---- progress ------------------------------------------------------------ */
 
 static int progress_store(struct session *s)
@@ -342,6 +445,7 @@ static int progress_store(struct session *s)
 
     if (!s->progress_dirty || s->img == NULL)
         return 0;
+    store_group(s->srv);
     rc = store_device_progress(s->srv->st, s->id, s->assigned, s->acked_off, s->image_size,
                                (int64_t)time(NULL));
     if (rc < 0) {
@@ -361,6 +465,7 @@ static void session_drop(struct session *s, const char *why)
     struct session_server *srv = s->srv;
 
     progress_store(s);
+    session_unhold(s);
     if (s->img != NULL)
         log_info(s->who, "closed: %s; %llu image bytes sent, acknowledged %u of %u", why,
                  (unsigned long long)s->data_sent, (unsigned)s->acked_off,
@@ -368,8 +473,7 @@ static void session_drop(struct session *s, const char *why)
     else
         log_info(s->who, "closed: %s", why);
     loop_timer_disarm(srv->loop, &s->timer);
-    loop_fd_del(srv->loop, s->fd, LOOP_READABLE | LOOP_WRITABLE);
-    close(s->fd);
+    loop_fd_close(srv->loop, s->fd);
     image_put(srv, s->img);
     if (s->prev != NULL)
         s->prev->next = s->next;
@@ -556,6 +660,7 @@ static int on_report(struct session *s, const struct fota_proto_frame *f)
     r.error = rep.error;
     r.version = rep.version;
     memcpy(r.digest, rep.digest, sizeof(r.digest));
+    store_group(s->srv);
     rc = store_device_report(s->srv->st, s->id, &r, (int64_t)time(NULL));
     if (rc == STORE_E_INVAL)
         return session_fail(s, FOTA_PROTO_E_PROTO, "REPORT event %u unknown",
@@ -564,6 +669,8 @@ static int on_report(struct session *s, const struct fota_proto_frame *f)
         log_error(s->who, "store: %s", store_errmsg(s->srv->st));
         return session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
     }
+    /* REPORTED tells the device it may forget the report. */
+    session_hold(s);
     out = tx_room(s, need);
     if (out == NULL)
         return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
@@ -587,6 +694,15 @@ static int on_peer_error(struct session *s, const struct fota_proto_frame *f)
     return -1;
 }
 
+/* HELLO is recorded (or its failed authentication logged) in the store:
+ * whatever on_hello answers waits for the round's commit. */
+static int on_hello_held(struct session *s, const struct fota_proto_frame *f)
+{
+    store_group(s->srv);
+    session_hold(s);
+    return on_hello(s, f);
+}
+
 /* Handles one whole frame. Returns 0, or -1 when s is now CLOSING. */
 static int session_frame(struct session *s, const struct fota_proto_frame *f)
 {
@@ -597,7 +713,7 @@ static int session_frame(struct session *s, const struct fota_proto_frame *f)
         if (f->type != FOTA_PROTO_HELLO)
             return session_fail(s, FOTA_PROTO_E_PROTO, "expected HELLO, got %s",
                                 fota_proto_type_name(f->type));
-        return on_hello(s, f);
+        return on_hello_held(s, f);
     }
     switch (f->type) {
     case FOTA_PROTO_REQUEST:
@@ -696,108 +812,127 @@ static int session_read(struct session *s)
 
 /* ---- output: DATA and the window -------------------------------------------- */
 
-/* The sealed DATA frame for the next n bytes at s->next_off, when the
- * image's frame cache holds it (frame size and offset on its grid). */
-static const uint8_t *data_frame_cached(struct session *s)
+/* Image bytes in the DATA frame at off. */
+static uint32_t data_bytes_at(const struct session *s, uint32_t off)
 {
-    struct image_ref *ref = s->img;
-
-    if (ref->frames == NULL && !ref->frames_failed)
-        image_frames_build(ref, s->chunk, s->who);
-    if (ref->frames == NULL || ref->frames_chunk != s->chunk || s->next_off % s->chunk != 0)
-        return NULL;
-    return ref->frames + (size_t)(s->next_off / s->chunk) * data_frame_len(s->chunk);
+    return s->image_size - off < s->chunk ? s->image_size - off : s->chunk;
 }
 
-/* Queues the DATA frame at s->next_off when the window has room and the
- * output keeps SESSION_TX_RESERVE free after it. Returns 1 when a frame was
- * queued, 0 when not (or after session_fail). */
+/* Whether the window lets the DATA frame at s->next_off go. */
+static int window_open(const struct session *s)
+{
+    return s->state == ST_SENDING && s->next_off < s->image_size &&
+           s->next_off - s->acked_off < (uint64_t)s->window * s->chunk;
+}
+
+/* The DATA frames the window lets go from s->next_off, as they lie back to
+ * back in the image's sealed frames: *len bytes from the result. NULL when
+ * the window is closed, or when those frames are not sealed in advance (a
+ * frame size without a slot, an offset off their grid after a resume). */
+static const uint8_t *data_run(struct session *s, size_t *len)
+{
+    size_t stride = data_frame_len(s->chunk);
+    const uint8_t *frames;
+    uint64_t limit;
+    uint32_t first, last;
+
+    if (!window_open(s) || s->next_off % s->chunk != 0)
+        return NULL;
+    frames = image_frames(s->img, s->chunk, s->who);
+    if (frames == NULL)
+        return NULL;
+    /* Frames start below the window's end and the image's. */
+    limit = (uint64_t)s->acked_off + (uint64_t)s->window * s->chunk;
+    if (limit > s->image_size)
+        limit = s->image_size;
+    first = s->next_off / s->chunk;
+    last = (uint32_t)((limit - 1) / s->chunk);
+    *len = (size_t)(last - first) * stride + data_frame_len(data_bytes_at(s, last * s->chunk));
+    return frames + (size_t)first * stride;
+}
+
+/* Accounts for sent bytes of the run data_run gave: every frame begun is
+ * sent (the rest of the last one, if any, becomes s->part). */
+static void data_run_sent(struct session *s, const uint8_t *run, size_t sent)
+{
+    size_t stride = data_frame_len(s->chunk);
+    uint32_t begun = (uint32_t)((sent + stride - 1) / stride);
+    uint32_t last_off = s->next_off + (begun - 1) * s->chunk;
+    size_t end = (size_t)(begun - 1) * stride + data_frame_len(data_bytes_at(s, last_off));
+    uint32_t next = last_off + data_bytes_at(s, last_off);
+
+    s->part = run + sent;
+    s->part_len = end - sent;
+    s->data_sent += next - s->next_off;
+    s->next_off = next;
+}
+
+/* Queues the DATA frame at s->next_off, read and sealed for it, when the
+ * window has room and the output keeps SESSION_TX_RESERVE free after it:
+ * the frames data_run does not have. Returns 1 when a frame was queued, 0
+ * when not (or after session_fail). */
 static int data_frame_queue(struct session *s)
 {
-    const uint8_t *cached;
-    uint8_t *frame;
+    uint8_t *frame, *body;
     uint32_t n;
-    size_t len = 0;
+    int rc;
 
-    if (s->state != ST_SENDING || s->next_off >= s->image_size ||
-        s->next_off - s->acked_off >= (uint64_t)s->window * s->chunk)
+    if (!window_open(s))
         return 0;
-    n = s->image_size - s->next_off;
-    if (n > s->chunk)
-        n = s->chunk;
+    n = data_bytes_at(s, s->next_off);
     if (tx_free(s) < data_frame_len(n) + SESSION_TX_RESERVE)
         return 0;
     frame = tx_room(s, data_frame_len(n));
     if (frame == NULL)
         return 0;
-    cached = data_frame_cached(s);
-    if (cached != NULL) {
-        len = data_frame_len(n);
-        memcpy(frame, cached, len);
-    } else {
-        uint8_t *body = frame + FOTA_PROTO_HEADER_SIZE;
-        int rc;
-
-        fota_store32_le(body, s->next_off);
-        if (image_read(s->img, s->next_off, body + FOTA_PROTO_DATA_HEAD_SIZE, n, s->who) < 0) {
-            session_fail(s, FOTA_PROTO_E_SERVER, "server cannot read the image");
-            return 0;
-        }
-        rc = fota_proto_frame_seal(frame, sizeof(s->tx) - s->tx_len, FOTA_PROTO_DATA,
-                                   n + FOTA_PROTO_DATA_HEAD_SIZE);
-        if (rc < 0) {
-            session_fail(s, FOTA_PROTO_E_SERVER, "internal error");
-            return 0;
-        }
-        len = (size_t)rc;
+    body = frame + FOTA_PROTO_HEADER_SIZE;
+    fota_store32_le(body, s->next_off);
+    if (image_read(s->img, s->next_off, body + FOTA_PROTO_DATA_HEAD_SIZE, n, s->who) < 0) {
+        session_fail(s, FOTA_PROTO_E_SERVER, "server cannot read the image");
+        return 0;
     }
-    tx_commit(s, (int)len);
+    rc = fota_proto_frame_seal(frame, sizeof(s->tx) - s->tx_len, FOTA_PROTO_DATA,
+                               n + FOTA_PROTO_DATA_HEAD_SIZE);
+    if (rc < 0) {
+        session_fail(s, FOTA_PROTO_E_SERVER, "internal error");
+        return 0;
+    }
+    tx_commit(s, rc);
     s->next_off += n;
     s->data_sent += n;
     return 1;
 }
 
 /* Queues as many DATA frames as the window and the output take, so that one
- * write carries them all. Returns 1 when any was queued. */
-static int session_refill(struct session *s)
+ * write carries them all. */
+static void session_refill(struct session *s)
 {
-    int queued = 0;
-
     while (data_frame_queue(s))
-        queued = 1;
-    return queued;
+        ;
 }
 
-/* Writes what the socket takes, refilling DATA as the window allows.
- * Returns -1 when s was dropped. */
-static int session_write(struct session *s)
+/* Takes sent bytes off the output: the partial frame, tx, then the run. */
+static void output_sent(struct session *s, const uint8_t *run, size_t sent)
+{
+    size_t n = sent < s->part_len ? sent : s->part_len;
+
+    s->part += n;
+    s->part_len -= n;
+    sent -= n;
+    n = sent < s->tx_len - s->tx_off ? sent : s->tx_len - s->tx_off;
+    s->tx_off += n;
+    sent -= n;
+    if (sent > 0)
+        data_run_sent(s, run, sent);
+}
+
+/* Watches for the socket to take more (1), or not (0, all written). Returns
+ * -1 when s was dropped. */
+static int session_watch_write(struct session *s, int blocked)
 {
     struct loop *loop = s->srv->loop;
 
-    for (;;) {
-        while (s->tx_off < s->tx_len) {
-            ssize_t n = write(s->fd, s->tx + s->tx_off, s->tx_len - s->tx_off);
-
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                goto blocked;
-            if (n <= 0) {
-                char why[96];
-
-                snprintf(why, sizeof(why), "write failed: %s", strerror(errno));
-                session_drop(s, why);
-                return -1;
-            }
-            s->tx_off += (size_t)n;
-        }
-        /* Empty: the next DATA frame, or (after a failed read of the
-         * image) the ERROR session_refill queued, or done. */
-        if (!session_refill(s) && s->tx_off == s->tx_len)
-            break;
-    }
-blocked:
-    if (s->tx_off < s->tx_len) {
+    if (blocked) {
         if (!(loop_fd_mask(loop, s->fd) & LOOP_WRITABLE) &&
             loop_fd_add(loop, s->fd, LOOP_WRITABLE, session_event, s) != 0) {
             session_drop(s, "cannot watch the socket");
@@ -815,6 +950,55 @@ blocked:
         s->write_shut = 1;
     }
     return 0;
+}
+
+/* Writes what the socket takes, the DATA the window allows included, each
+ * time in one writev: the rest of a partly written frame, the queued
+ * output, the run of sealed frames. Nothing while s is held. Returns -1
+ * when s was dropped. */
+static int session_write(struct session *s)
+{
+    struct iovec iov[3];
+    const uint8_t *run;
+    size_t run_len = 0, want;
+    ssize_t n;
+    int cnt;
+
+    if (s->held)
+        return 0;
+    for (;;) {
+        run = data_run(s, &run_len);
+        if (run == NULL)
+            session_refill(s);
+        cnt = 0;
+        want = 0;
+        if (s->part_len > 0)
+            iov[cnt++] = (struct iovec){(void *)s->part, s->part_len};
+        if (s->tx_off < s->tx_len)
+            iov[cnt++] = (struct iovec){s->tx + s->tx_off, s->tx_len - s->tx_off};
+        if (run != NULL)
+            iov[cnt++] = (struct iovec){(void *)run, run_len};
+        if (cnt == 0)
+            return session_watch_write(s, 0);
+        for (int i = 0; i < cnt; i++)
+            want += iov[i].iov_len;
+        do
+            n = writev(s->fd, iov, cnt);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return session_watch_write(s, 1);
+        if (n <= 0) {
+            char why[96];
+
+            snprintf(why, sizeof(why), "write failed: %s", strerror(errno));
+            session_drop(s, why);
+            return -1;
+        }
+        output_sent(s, run, (size_t)n);
+        /* Taken in part: the socket is full, another try would only say so. */
+        if ((size_t)n < want)
+            return session_watch_write(s, 1);
+    }
 }
 
 /* ---- loop callbacks ---------------------------------------------------------- */
@@ -873,7 +1057,21 @@ struct session_server *session_server_create(struct loop *loop, struct store *st
     srv->st = st;
     srv->cfg = *cfg;
     srv->count = count;
+    srv->nonce_off = sizeof(srv->nonces); /* drawn at the first accept */
     return srv;
+}
+
+/* A fresh challenge nonce: the system's random bytes, fetched for many at
+ * once (one getrandom per NONCE_POOL bytes, not per connection). */
+static void session_nonce(struct session_server *srv, uint8_t nonce[FOTA_PROTO_NONCE_SIZE])
+{
+    if (srv->nonce_off >= sizeof(srv->nonces)) {
+        randombytes_buf(srv->nonces, sizeof(srv->nonces));
+        srv->nonce_off = 0;
+    }
+    memcpy(nonce, srv->nonces + srv->nonce_off, FOTA_PROTO_NONCE_SIZE);
+    sodium_memzero(srv->nonces + srv->nonce_off, FOTA_PROTO_NONCE_SIZE);
+    srv->nonce_off += FOTA_PROTO_NONCE_SIZE;
 }
 
 void session_accept(struct session_server *srv, int fd, const char *peer)
@@ -903,7 +1101,7 @@ void session_accept(struct session_server *srv, int fd, const char *peer)
     srv->sessions = s;
     srv->open++;
 
-    randombytes_buf(s->nonce, sizeof(s->nonce));
+    session_nonce(srv, s->nonce);
     tx_commit(s, fota_proto_challenge_encode(tx_room(s, need), need, s->nonce));
     loop_timer_arm(srv->loop, &s->timer, srv->cfg.hello_ms);
     log_debug(s->who, "connected, challenge sent");
@@ -918,23 +1116,47 @@ int session_server_open_count(const struct session_server *srv)
 void session_server_flush(struct session_server *srv)
 {
     struct session *s;
-    int dirty = 0, began;
 
-    for (s = srv->sessions; s != NULL; s = s->next)
-        dirty += s->progress_dirty && s->img != NULL;
-    if (dirty == 0)
-        return;
-    /* One transaction for all: one write however many devices move. */
-    began = store_begin(srv->st) == 0;
+    /* Into the round's transaction: one write however many devices move. */
     for (s = srv->sessions; s != NULL; s = s->next)
         progress_store(s);
-    if (began && store_commit(srv->st) != 0) {
-        log_error(NULL, "cannot commit progress: %s", store_errmsg(srv->st));
-        store_rollback(srv->st);
-        for (s = srv->sessions; s != NULL; s = s->next)
-            if (s->img != NULL)
-                s->progress_dirty = 1;
+}
+
+/* The round's transaction was rolled back: nothing it held may be told.
+ * The held answers are taken back (a refusal queued before them stays) and
+ * their sessions refused; the progress of every transfer is written again. */
+static void group_lost(struct session_server *srv)
+{
+    struct session *s;
+
+    log_error(NULL, "cannot commit: %s", store_errmsg(srv->st));
+    for (s = srv->sessions; s != NULL; s = s->next)
+        if (s->img != NULL)
+            s->progress_dirty = 1;
+    for (s = srv->held; s != NULL; s = s->held_next) {
+        if (s->state == ST_CLOSING)
+            continue;
+        s->tx_len = s->tx_off + s->hold_len;
+        session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
     }
+}
+
+void session_server_round_end(struct session_server *srv)
+{
+    struct session *s;
+
+    /* Writing the held answers may drop a session, and store its progress
+     * in a new transaction: commit until none is open. */
+    while (srv->in_group) {
+        srv->in_group = 0;
+        if (store_commit(srv->st) != 0)
+            group_lost(srv);
+        while ((s = srv->held) != NULL) {
+            session_unhold(s);
+            session_write(s);
+        }
+    }
+    srv->group_failed = 0;
 }
 
 void session_server_destroy(struct session_server *srv)
@@ -944,13 +1166,14 @@ void session_server_destroy(struct session_server *srv)
     if (srv == NULL)
         return;
     session_server_flush(srv);
+    session_server_round_end(srv);
     while (srv->sessions != NULL)
         session_drop(srv->sessions, "server stopping");
+    session_server_round_end(srv);
     while ((ref = srv->images) != NULL) {
         srv->images = ref->next;
-        close(ref->fd);
-        free(ref->frames);
-        free(ref);
+        image_free(ref);
     }
+    sodium_memzero(srv->nonces, sizeof(srv->nonces));
     free(srv);
 }

@@ -17,13 +17,19 @@
  * allocated per connection. Image files are opened by the digest the store
  * assigned to the device (never a name or digest a client sent), once per
  * image, and shared by every session sending it; its DATA frames are read
- * and sealed (CRC) once, in memory with it, for the first frame size asked
- * (other frame sizes, and offsets off that frame grid, are sealed per frame).
- * Up to four DATA frames of 1 KiB go out in one write.
+ * and sealed (CRC) once, in memory with it, for each of the first four frame
+ * sizes asked (other frame sizes, and offsets off that frame grid after a
+ * resume, are sealed per frame in the output buffer). The frames a window
+ * lets go are written straight from there, with any answer waiting before
+ * them, in one writev.
  *
- * Progress: the offset each device acknowledged is written to the store at
- * most once per second per device (session_server_flush, all devices in one
- * transaction), and when its connection ends.
+ * The store: every write of one round of the loop goes into one
+ * transaction, committed by session_server_round_end at the round's end;
+ * the answers to HELLO and REPORT wait for that commit, so that a device is
+ * never told of a write a crash could still lose. Progress: the offset each
+ * device acknowledged is written at most once per second per device
+ * (session_server_flush), at the end of its download and when its
+ * connection ends.
  */
 #ifndef FOTAD_SESSION_H
 #define FOTAD_SESSION_H
@@ -49,12 +55,9 @@
 /* Room kept free in the output buffer for answers (the largest is OFFER)
  * while a DATA frame waits there; input is read only when it is free. */
 #define SESSION_TX_RESERVE (STORE_MANIFEST_MAX + 4u + FOTA_PROTO_OVERHEAD + 256u)
-/* Room for DATA in the output buffer: the largest frame, or four of 1 KiB
- * (the usual device's frame and window) to go out in one write. */
-#define SESSION_TX_DATA (4u * (1024u + FOTA_PROTO_DATA_HEAD_SIZE + FOTA_PROTO_OVERHEAD))
-#define SESSION_TX_SIZE \
-    ((SESSION_TX_DATA > SESSION_FRAME_CAP ? SESSION_TX_DATA : SESSION_FRAME_CAP) + \
-     SESSION_TX_RESERVE)
+/* Room for DATA in the output buffer, for frames not sealed in advance:
+ * the largest frame (the sealed ones are written from the image's cache). */
+#define SESSION_TX_SIZE (SESSION_FRAME_CAP + SESSION_TX_RESERVE)
 
 struct session_config {
     uint64_t hello_ms;      /* HELLO due this long after accept */
@@ -76,9 +79,16 @@ struct session_server *session_server_create(struct loop *loop, struct store *st
  * and counted out. */
 void session_accept(struct session_server *srv, int fd, const char *peer);
 
-/* Writes the progress not yet stored of every session, in one transaction.
- * Call about once per second. */
+/* Writes the progress not yet stored of every session, into the round's
+ * transaction. Call about once per second. */
 void session_server_flush(struct session_server *srv);
+
+/* Commits the round's store writes, then writes the answers that waited for
+ * them (when the commit fails: refuses those sessions with ERROR SERVER and
+ * marks every transfer's progress to be written again). Call at the end of
+ * every round of the loop (loop_set_round_end), or the store stays locked
+ * and those answers unsent. */
+void session_server_round_end(struct session_server *srv);
 
 /* Sessions open. */
 int session_server_open_count(const struct session_server *srv);

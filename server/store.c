@@ -170,11 +170,41 @@ static int exec(struct store *st, const char *sql, const char *what)
     return rc == SQLITE_OK ? 0 : store_db_fail(st, rc, what);
 }
 
+/* Runs one of the transaction statements (STMT_BEGIN .. STMT_ROLLBACK_TO),
+ * prepared on first use. Returns SQLITE_OK or SQLite's code. */
+static int tx_run(struct store *st, enum store_stmt_id id)
+{
+    static const char *const sql[] = {
+        [STMT_BEGIN] = "BEGIN IMMEDIATE",   [STMT_COMMIT] = "COMMIT",
+        [STMT_ROLLBACK] = "ROLLBACK",       [STMT_SAVEPOINT] = "SAVEPOINT store_op",
+        [STMT_RELEASE] = "RELEASE store_op", [STMT_ROLLBACK_TO] = "ROLLBACK TO store_op",
+    };
+    sqlite3_stmt *s = st->stmt[id];
+    int rc;
+
+    if (s == NULL) {
+        rc = sqlite3_prepare_v3(st->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+        if (rc != SQLITE_OK)
+            return sqlite3_exec(st->db, sql[id], NULL, NULL, NULL); /* at least try */
+        st->stmt[id] = s;
+    }
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int tx_exec(struct store *st, enum store_stmt_id id, const char *what)
+{
+    int rc = tx_run(st, id);
+
+    return rc == SQLITE_OK ? 0 : store_db_fail(st, rc, what);
+}
+
 int store_op_begin(struct store *st)
 {
     if (st->in_group)
-        return exec(st, "SAVEPOINT store_op", "starting a savepoint");
-    return exec(st, "BEGIN IMMEDIATE", "starting a transaction");
+        return tx_exec(st, STMT_SAVEPOINT, "starting a savepoint");
+    return tx_exec(st, STMT_BEGIN, "starting a transaction");
 }
 
 int store_op_end(struct store *st, int err)
@@ -183,15 +213,15 @@ int store_op_end(struct store *st, int err)
 
     if (st->in_group) {
         if (err < 0)
-            (void)sqlite3_exec(st->db, "ROLLBACK TO store_op", NULL, NULL, NULL);
-        rc = sqlite3_exec(st->db, "RELEASE store_op", NULL, NULL, NULL);
+            (void)tx_run(st, STMT_ROLLBACK_TO);
+        rc = tx_run(st, STMT_RELEASE);
     } else if (err < 0) {
-        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        (void)tx_run(st, STMT_ROLLBACK);
         return err;
     } else {
-        rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+        rc = tx_run(st, STMT_COMMIT);
         if (rc != SQLITE_OK)
-            (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            (void)tx_run(st, STMT_ROLLBACK);
     }
     if (err < 0)
         return err;
@@ -511,7 +541,7 @@ int store_begin(struct store *st)
 
     if (st->in_group)
         return store_fail(st, STORE_E_INVAL, "store_begin: a transaction is already open");
-    err = exec(st, "BEGIN IMMEDIATE", "starting a transaction");
+    err = tx_exec(st, STMT_BEGIN, "starting a transaction");
     if (err == 0)
         st->in_group = 1;
     return err;
@@ -523,9 +553,9 @@ int store_commit(struct store *st)
 
     if (!st->in_group)
         return store_fail(st, STORE_E_INVAL, "store_commit: no transaction is open");
-    err = exec(st, "COMMIT", "committing");
+    err = tx_exec(st, STMT_COMMIT, "committing");
     if (err != 0)
-        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        (void)tx_run(st, STMT_ROLLBACK);
     st->in_group = 0;
     return err;
 }
@@ -534,7 +564,7 @@ void store_rollback(struct store *st)
 {
     if (!st->in_group)
         return;
-    (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    (void)tx_run(st, STMT_ROLLBACK);
     st->in_group = 0;
 }
 

@@ -44,6 +44,13 @@ enum store_stmt_id {
     STMT_IMAGE_LIST,
     STMT_IMAGE_BY_VERSION,
     STMT_IMAGE_BY_PREFIX,
+    /* Transactions, run for every write: prepared once, not parsed again. */
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_SAVEPOINT,
+    STMT_RELEASE,
+    STMT_ROLLBACK_TO,
     STMT_COUNT
 };
 

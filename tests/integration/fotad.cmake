@@ -13,7 +13,7 @@ if(TARGET fotad)
   set_target_properties(legacy_client proto_client PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 
-  set(FOTAD_TESTS legacy update refusals signals config)
+  set(FOTAD_TESTS legacy update refusals signals config commit)
   foreach(t ${FOTAD_TESTS})
     add_test(NAME fotad_${t}
       COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_fotad_${t}.sh
