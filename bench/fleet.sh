@@ -5,13 +5,15 @@
 # user would otherwise pick. Prints fotad's and nginx's CPU seconds per GiB
 # and memory side by side. Builds nothing; see bench/README.md.
 #
-#   bench/fleet.sh [--size BYTES] [--no-nginx] [--keep] BIN_DIR [N ...]
+#   bench/fleet.sh [--size BYTES] [--window N] [--chunk BYTES] [--no-nginx] [--keep]
+#                  BIN_DIR [N ...]
 #
 # BIN_DIR holds fota, fotad and fota-sim (build/bin); N defaults to
 # 1000 5000 10000. nginx (Debian's /usr/sbin/nginx) and python3 make the
 # reference; without nginx (or with --no-nginx) its columns say "-".
-# Exit 0 with the table; 1 when a device or client failed or the limits
-# do not allow N; 2 on a usage error.
+# --window and --chunk go to fota-sim run (default: its own, the STM32
+# port's 8 x 512 bytes in flight). Exit 0 with the table; 1 when a device or
+# client failed or the limits do not allow N; 2 on a usage error.
 set -eu
 . "$(dirname "$0")/../tests/integration/common.sh"
 FAIL_PREFIX="bench: "
@@ -19,18 +21,20 @@ FAIL_LOGS="log out"
 FAIL_TAIL=20
 
 SIZE=65536
+SIM_OPTS=""
 NGINX_WANTED=1
 KEEP=0
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-    sed -n '8,14s/^# \{0,1\}//p' "$0" >&2
+    sed -n '8,16s/^# \{0,1\}//p' "$0" >&2
     exit 2
 }
 
 while [ $# -gt 0 ]; do
     case $1 in
     --size) [ $# -ge 2 ] || usage; SIZE=$2; shift 2 ;;
+    --window | --chunk) [ $# -ge 2 ] || usage; SIM_OPTS="$SIM_OPTS $1 $2"; shift 2 ;;
     --no-nginx) NGINX_WANTED=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage ;;
@@ -243,7 +247,8 @@ EOF
     t0=$(date +%s.%N)
     SIM_PIDS=""
     for k in $(seq 1 "$P"); do
-        "$BIN/fota-sim" run --simdir "$SIMDIR/part-$k" --parallel "$N" \
+        # shellcheck disable=SC2086 # options as words
+        "$BIN/fota-sim" run --simdir "$SIMDIR/part-$k" --parallel "$N" $SIM_OPTS \
             --timeout $((120 + N / 20)) >"sim-$N-$k.out" 2>&1 &
         SIM_PIDS="$SIM_PIDS $!"
     done
@@ -360,9 +365,9 @@ measured: $(sed -n 's/.*info fotad: \(fotad [^ ]*\) started.*/\1/p' "fotad-$n.lo
   nginx $NGINX_VERSION; $(uname -m), $(nproc) CPUs, everything on 127.0.0.1 at once.
 fotad: N devices of fota-sim run, all at once (one poll loop per process; several
   processes of at most $PER_SIM devices under the open-file limit of $want), each on 1.0.0
-  with 2.0.0 ($IMG_SIZE bytes signed) assigned: HELLO, the download (fota-sim's default
-  window: ${window:-?} image bytes in flight), the reset and install, the session that
-  reports it. done: devices on 2.0.0, verified; wall s: from the start of fota-sim run
+  with 2.0.0 ($IMG_SIZE bytes signed) assigned: HELLO, the download (a window of
+  ${window:-?} image bytes in flight: fota-sim run${SIM_OPTS:- with its defaults}), the reset and
+  install, the session that reports it. done: devices on 2.0.0, verified; wall s: from the start of fota-sim run
   to the last one's end.
   CPU: fotad's CPU seconds during the run (/proc/PID/schedstat, in nanoseconds; user
   and system apart: /proc/PID/stat, in ticks of $((1000 / TICK)) ms) over the DATA bytes
