@@ -627,6 +627,7 @@ static int conn_accept(struct relay *r)
     }
     c->id = ++r->next_id;
     c->cfd = fd;
+    c->sfd = -1; /* no server side yet: a failed --record file closes only fd */
     c->accept_us = c->last_us = now_us();
     c->up.lk = &r->up;
     c->down.lk = &r->down;

@@ -14,7 +14,7 @@
  * session_server_round_end commits it once the round's callbacks have run.
  * An answer that says something was stored (REPORTED, and the answers to
  * HELLO, which is recorded) waits in its session's output until that commit
- * (session_hold): a crash never tells a device something the store lost.
+ * (session_hold): a fotad crash never tells a device something the store lost.
  *
  * DATA goes out straight from the image's sealed frames, which lie back to
  * back: the frames a window lets go are one run of memory, written with
@@ -1124,7 +1124,9 @@ void session_server_flush(struct session_server *srv)
 
 /* The round's transaction was rolled back: nothing it held may be told.
  * The held answers are taken back (a refusal queued before them stays) and
- * their sessions refused; the progress of every transfer is written again. */
+ * their sessions refused; the progress of every transfer is written again.
+ * A session already closing loses the ERROR it queued after them too: it
+ * just closes, which the device takes as a lost connection. */
 static void group_lost(struct session_server *srv)
 {
     struct session *s;
@@ -1134,10 +1136,9 @@ static void group_lost(struct session_server *srv)
         if (s->img != NULL)
             s->progress_dirty = 1;
     for (s = srv->held; s != NULL; s = s->held_next) {
-        if (s->state == ST_CLOSING)
-            continue;
         s->tx_len = s->tx_off + s->hold_len;
-        session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
+        if (s->state != ST_CLOSING)
+            session_fail(s, FOTA_PROTO_E_SERVER, "server store unavailable");
     }
 }
 

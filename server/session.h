@@ -26,10 +26,11 @@
  * The store: every write of one round of the loop goes into one
  * transaction, committed by session_server_round_end at the round's end;
  * the answers to HELLO and REPORT wait for that commit, so that a device is
- * never told of a write a crash could still lose. Progress: the offset each
- * device acknowledged is written at most once per second per device
- * (session_server_flush), at the end of its download and when its
- * connection ends.
+ * never told of a write a fotad crash could still lose (the store syncs in
+ * WAL mode, synchronous NORMAL: a power cut of the server may lose the
+ * last commits). Progress: the offset each device acknowledged is written
+ * at most once per second per device (session_server_flush), at the end of
+ * its download and when its connection ends.
  */
 #ifndef FOTAD_SESSION_H
 #define FOTAD_SESSION_H

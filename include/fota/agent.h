@@ -45,8 +45,9 @@
  * The progress page (docs/protocol.md, "Device progress log") holds 64-byte
  * CRC-closed records: the digest of the image being downloaded, the bytes of
  * it held durably, and the report bookkeeping. An ACK runs ahead of it by
- * at most record_every bytes (a reset fetches those again). A cut while a full page is erased and rewritten loses it: the download
- * then starts over (a page holds 32 records; see record_every).
+ * at most record_every bytes (a reset fetches those again). A cut while a
+ * full page is erased and rewritten loses it: the download then starts over
+ * (a page holds 32 records; see record_every).
  *
  * The code: core/agent.c (sessions and frames), core/agent_download.c,
  * core/agent_store.c (progress log, slot writer), core/agent_report.c.

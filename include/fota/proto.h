@@ -285,7 +285,9 @@ int fota_proto_data_encode(uint8_t *out, size_t out_size, uint32_t offset,
 int fota_proto_data_parse(struct fota_proto_data *out, const uint8_t *body,
                           size_t len);
 
-/* ACK: the first byte the device does not hold durably. */
+/* ACK: the first byte the device does not hold (in flash, or the partial
+ * write unit in RAM); its durable record may be up to record_every bytes
+ * behind. */
 int fota_proto_ack_encode(uint8_t *out, size_t out_size, uint32_t offset);
 int fota_proto_ack_parse(uint32_t *offset, const uint8_t *body, size_t len);
 
