@@ -541,7 +541,7 @@ static int on_hello(struct session *s, const struct fota_proto_frame *f)
             return session_fail(s, FOTA_PROTO_E_SERVER, "output full");
         tx_commit(s, fota_proto_nothing_encode(out, need, srv->cfg.poll_interval));
         log_info(s->who, "hello: running %s, max_frame %u, window %u x %u; nothing to do (%s)",
-                 running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)h.chunk,
+                 running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)s->chunk,
                  d.has_assigned ? "runs the assigned image" : "no image assigned");
         return 0;
     }
@@ -573,7 +573,7 @@ static int on_hello(struct session *s, const struct fota_proto_frame *f)
     log_info(s->who,
              "hello: running %s, max_frame %u, window %u x %u; offer %s (%s, %u bytes) from "
              "offset %u",
-             running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)h.chunk, img.version,
+             running, (unsigned)h.max_frame, (unsigned)h.window, (unsigned)s->chunk, img.version,
              hexd,
              (unsigned)img.size, (unsigned)offset);
     return 0;

@@ -110,6 +110,21 @@ static void check_download(const struct boot_sim_image *img)
     assert_true(srv.max_inflight <= dev.cfg.window);
 }
 
+/* The frame size the device asks for is the one it gets, and the download
+ * takes one ACK per frame. */
+static void test_chunk_asked(void **state)
+{
+    (void)state;
+    dev.cfg.chunk = 100;
+    assert_int_equal(dev_boot(&dev), 0);
+    assert_int_equal(dev_run_sessions(&dev, &srv, 4), RUN_RESET);
+    check_download(&v2);
+    assert_int_equal(srv.hello.chunk, 100);
+    assert_int_equal(srv.data_frames, (v2.size + 99) / 100);
+    assert_int_equal(srv.data_bytes, v2.size);
+    assert_true(srv.acks >= 2);
+}
+
 /* ---- over a transport: fota_link ---- */
 
 /* fota_link drives the agent over the server as a transport, bytes in
@@ -160,6 +175,7 @@ static void test_full_update(void **state)
     assert_int_equal(srv.hello.version.major, 1);
     assert_int_equal(srv.hello.window, 4);
     assert_int_equal(srv.hello.max_frame, 256);
+    assert_int_equal(srv.hello.chunk, FOTA_PROTO_DATA_MAX(256)); /* chunk 0: the most */
     printf("full update, small layout: %u bytes in %u DATA frames, %u ACKs, "
            "%u flash ops, max %u frames in flight\n", srv.data_bytes, srv.data_frames,
            srv.acks, (unsigned)dev.sim.flash.ops, srv.max_inflight);
@@ -933,6 +949,8 @@ static void test_config_check(void **state)
     BAD(c.scratch_size = page + 1);
     BAD(c.window = 0);
     BAD(c.window = 65);
+    BAD(c.chunk = FOTA_PROTO_CHUNK_MIN - 1);
+    BAD(c.chunk = (uint16_t)(FOTA_PROTO_DATA_MAX(good.rx_size) + 1));
     BAD(c.boot.public_key = NULL);
     BAD(c.boot.flash = NULL);
 #undef BAD
@@ -941,6 +959,9 @@ static void test_config_check(void **state)
     c.device_id = "12345678901234567890123456789012"; /* 32 */
     c.rx_size = 256;
     c.window = 64;
+    c.chunk = FOTA_PROTO_DATA_MAX(256);
+    assert_int_equal(fota_agent_init(&a, &c), 0);
+    c.chunk = FOTA_PROTO_CHUNK_MIN;
     assert_int_equal(fota_agent_init(&a, &c), 0);
     assert_int_equal(fota_agent_step(&a, 0), FOTA_AGENT_CONNECT);
 }
@@ -962,6 +983,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_update, world_small, world_close),
+        cmocka_unit_test_setup_teardown(test_chunk_asked, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_link_update, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_confirm_early, world_small, world_close),
         cmocka_unit_test_setup_teardown(test_revert, world_small, world_close),
